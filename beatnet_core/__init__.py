@@ -9,6 +9,8 @@ The public API (everything the app and the CLI use)::
 """
 from beatnet_core.ecg import ECG, LEADS, ECGFormatError
 from beatnet_core.io import load_ecg
+from beatnet_core.qrs import detect_qrs
+from beatnet_core.tokenizer import BeatTokens, tokenize
 
-__all__ = ["ECG", "LEADS", "ECGFormatError", "load_ecg"]
+__all__ = ["ECG", "LEADS", "ECGFormatError", "load_ecg", "detect_qrs", "tokenize", "BeatTokens"]
 __version__ = "0.1.0"

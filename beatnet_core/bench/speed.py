@@ -1,0 +1,39 @@
+"""Speed of the tokenizer: ``beatnet bench tokenize`` (median over real 10 s, 12-lead, 500 Hz records)."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from beatnet_core.io import load_ecg
+from beatnet_core.tokenizer import tokenize
+
+
+def bench_tokenize(data_dir: Path, n_records: int = 50, repeats: int = 5, threads: int = 1) -> dict:
+    """Median wall time of ``tokenize`` (QRS detection + conditioning + windows) per record.
+
+    Records are the first ``n_records`` LUDB records (10 s, 12 leads, 500 Hz),
+    loaded beforehand so file reading is not timed. ``threads`` limits BLAS/
+    OpenMP threads (1 = "one core"); set before NumPy/SciPy start their pools.
+    """
+    from threadpoolctl import threadpool_limits
+
+    folder = Path(data_dir) / "data" if (Path(data_dir) / "data").is_dir() else Path(data_dir)
+    paths = sorted(folder.glob("*.hea"), key=lambda p: int(p.stem) if p.stem.isdigit() else p.stem)
+    ecgs = [load_ecg(p) for p in paths[:n_records]]
+    times = []
+    if threads == 1 and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # pin to one core
+    with threadpool_limits(threads):
+        tokenize(ecgs[0])  # warm-up (imports, filter design caches)
+        for _ in range(repeats):
+            for ecg in ecgs:
+                t0 = time.perf_counter()
+                tokenize(ecg)
+                times.append(time.perf_counter() - t0)
+    t = np.asarray(times) * 1000
+    return {"records": len(ecgs), "repeats": repeats, "threads": threads,
+            "median_ms": float(np.median(t)), "p95_ms": float(np.percentile(t, 95)),
+            "shape": f"{ecgs[0].n_samples} samples x 12 leads at {ecgs[0].fs:g} Hz"}
