@@ -157,3 +157,32 @@ def tokenize(ecg: ECG, spec: ConditioningSpec = ConditioningSpec(), r_peaks: np.
                       rr_after=rr_after.astype(np.float32), lead_mask=ecg.lead_mask.copy(),
                       beat_mask=np.ones(r.size, bool), fs=float(spec.fs), source_fs=float(ecg.fs),
                       window_s=(pre / spec.fs, post / spec.fs))
+
+
+def tokenize_conditioned(x: np.ndarray, fs: float, lead_mask: np.ndarray | None = None,
+                         source: str = "conditioned record") -> BeatTokens:
+    """Tokens of a record that is already conditioned (e.g. the shared PTB-XL subset).
+
+    Beats are detected on the conditioned signal itself (the detector is
+    amplitude-free); the windows are cut from it without conditioning again.
+    """
+    mask = np.ones(x.shape[1], bool) if lead_mask is None else np.asarray(lead_mask, bool)
+    ecg = ECG(np.asarray(x, np.float32), float(fs), lead_mask=mask, meta={"source": source})
+    return tokenize(ecg, ConditioningSpec(fs=float(fs)), conditioned=ecg.signal)
+
+
+def stack_tokens(items: list[BeatTokens], n_beats: int | None = None) -> dict[str, np.ndarray]:
+    """Pad records to one beat count and stack them into the model's batch arrays.
+
+    Returns a dict: ``tokens`` (B, N, 12, T) float32, ``beat_mask`` (B, N) bool,
+    ``lead_mask`` (B, 12) bool, ``beat_times`` (B, N) float32 s, ``rr`` (B, N, 2) float32 s.
+    """
+    n = n_beats or max(t.windows.shape[0] for t in items)
+    padded = [t.pad(n) for t in items]
+    return {
+        "tokens": np.stack([t.windows for t in padded]),
+        "beat_mask": np.stack([t.beat_mask for t in padded]),
+        "lead_mask": np.stack([t.lead_mask for t in padded]),
+        "beat_times": np.stack([t.r_times for t in padded]),
+        "rr": np.stack([t.rr for t in padded]),
+    }

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from beatnet_core.ecg import ECG, ECGFormatError
+from beatnet_core.io.sniff import HEAD_BYTES, describe_non_ecg, sniff_format, wfdb_record_name
 from beatnet_core.io.source import Source
 
 #: Largest upload accepted (bytes). A 24 h 2-lead Holter at 360 Hz in
@@ -14,7 +15,7 @@ MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 
 def load_ecg(source, fs: float | None = None, *, name: str | None = None,
-             max_bytes: int = MAX_UPLOAD_BYTES) -> ECG:
+             max_bytes: int | None = None) -> ECG:
     """Read a 12-lead (or fewer-lead) ECG from a file or from uploaded bytes.
 
     Parameters
@@ -30,12 +31,17 @@ def load_ecg(source, fs: float | None = None, *, name: str | None = None,
           ``UploadedFile``).
     fs : float, optional
         Sampling rate in Hz, for formats that do not carry it (CSV without a
-        rate, ``.npy``). Ignored when the file states its own rate.
+        rate, ``.npy``). Ignored when the file states its own rate; a
+        different ``fs`` is then noted in ``meta['fs_argument_ignored']``.
     name : str, optional
-        File name of ``bytes`` input (its extension selects the reader).
-    max_bytes : int
-        Upload size limit; larger uploads are refused (files on disk are not
-        limited, so long Holter recordings can be read from a path).
+        File name of ``bytes`` input. Its extension selects the reader when
+        the content has no signature of its own (CSV, a WFDB signal file);
+        DICOM, EDF, NPY and WFDB headers are recognised by their content,
+        whatever the name. With several uploads, ``name`` picks the record.
+    max_bytes : int, optional
+        Upload size limit in bytes (default :data:`MAX_UPLOAD_BYTES`); larger
+        uploads are refused. Files on disk are not limited, so long Holter
+        recordings can be read from a path.
 
     Returns
     -------
@@ -54,20 +60,31 @@ def load_ecg(source, fs: float | None = None, *, name: str | None = None,
     >>> ecg.fs, ecg.signal.shape
     (500.0, (5000, 12))
     """
-    src = _to_source(source, name, max_bytes)
-    reader = _pick_reader(src)
+    if fs is not None:
+        try:
+            fs = float(fs)
+        except (TypeError, ValueError):
+            raise ECGFormatError(f"fs={fs!r} is not a sampling rate in Hz") from None
+    src = _to_source(source, name, MAX_UPLOAD_BYTES if max_bytes is None else max_bytes)
+    reader = None
     try:
-        return reader(src, fs)
+        reader = _pick_reader(src)
+        ecg = reader(src, fs)
     except ECGFormatError:
         raise
     except MemoryError:
         raise ECGFormatError(f"{src.name}: too large to read into memory") from None
     except Exception as exc:  # a library failed on a malformed file: say so, by file
-        raise ECGFormatError(f"{src.name}: could not be read as {reader.__module__.rsplit('.', 1)[-1].upper()} "
+        fmt = reader.__module__.rsplit(".", 1)[-1].upper() if reader else "an ECG"
+        raise ECGFormatError(f"{src.name}: could not be read as {fmt} "
                              f"({type(exc).__name__}: {exc})") from exc
+    if fs is not None and abs(fs - ecg.fs) > 1e-6 * ecg.fs:
+        ecg.meta["fs_argument_ignored"] = fs  # the file's own rate wins; keep a trace
+    return ecg
 
 
 def _to_source(source, name, max_bytes) -> Source:
+    """Wrap a path, bytes or a set of uploads in a :class:`Source`, refusing oversize uploads."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.exists() and path.with_suffix(".hea").exists():
@@ -78,46 +95,106 @@ def _to_source(source, name, max_bytes) -> Source:
     if isinstance(source, (bytes, bytearray, memoryview)):
         if not name:
             raise ECGFormatError("uploaded bytes need a file name (name=...) to tell their format")
-        files = {Path(name).name: bytes(source)}
+        uploads = [(name, source)]
     elif isinstance(source, Mapping):
-        files = {Path(str(k)).name: bytes(v) for k, v in source.items()}
+        uploads = list(source.items())
     elif hasattr(source, "getvalue") and hasattr(source, "name"):
-        files = {Path(source.name).name: bytes(source.getvalue())}
+        uploads = [(source.name, source.getvalue())]
     else:
         try:
             items = list(source)
         except TypeError:
             raise ECGFormatError(f"cannot read an ECG from a {type(source).__name__}") from None
-        files = {}
+        uploads = []
         for item in items:
             if hasattr(item, "getvalue") and hasattr(item, "name"):
-                files[Path(item.name).name] = bytes(item.getvalue())
+                uploads.append((item.name, item.getvalue()))
+            elif isinstance(item, tuple) and len(item) == 2:
+                uploads.append(item)
             else:
-                n, data = item
-                files[Path(str(n)).name] = bytes(data)
-    if not files:
+                raise ECGFormatError(f"cannot read an upload from a {type(item).__name__}; give "
+                                     "(name, bytes) pairs or objects with .name and .getvalue()")
+    if not uploads:
         raise ECGFormatError("no file was given")
-    total = sum(len(v) for v in files.values())
+    files: dict[str, bytes] = {}
+    for upload_name, data in uploads:
+        filename = _safe_file_name(upload_name)
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ECGFormatError(f"{filename}: upload content must be bytes, not {type(data).__name__}")
+        if filename in files:
+            raise ECGFormatError(f"{filename}: uploaded twice")
+        files[filename] = data
+    # Checked before copying: a huge upload is refused without doubling it in memory.
+    total = sum(memoryview(v).nbytes for v in files.values())
     if total > max_bytes:
-        raise ECGFormatError(f"{', '.join(files)}: upload is {total / 2**20:.1f} MB; the limit is "
-                             f"{max_bytes / 2**20:.0f} MB")
+        raise ECGFormatError(f"{', '.join(files)}: upload is {_megabytes(total)}; the limit is "
+                             f"{_megabytes(max_bytes)}")
+    files = {k: bytes(v) for k, v in files.items()}
     return Source(name=_primary_name(files, name), files=files)
 
 
+def _safe_file_name(name) -> str:
+    """The base name of an uploaded file; refuses names that could point outside a folder."""
+    filename = Path(str(name)).name
+    if filename in ("", ".", "..") or "\x00" in filename or "\\" in filename:
+        raise ECGFormatError(f"{name!r}: not a usable file name")
+    return filename
+
+
+def _megabytes(n_bytes: int) -> str:
+    return f"{n_bytes / 2**20:.3g} MB"
+
+
 def _primary_name(files: dict[str, bytes], name: str | None) -> str:
+    """The file that names the record: ``name`` if given, else the WFDB header, else the only file."""
     if name and Path(name).name in files:
         return Path(name).name
     headers = [f for f in files if f.lower().endswith(".hea")]
+    if not headers:  # a header uploaded without its extension, or as .txt
+        headers = [f for f, data in files.items() if wfdb_record_name(data[:HEAD_BYTES])]
+    if len(headers) > 1:
+        raise ECGFormatError(f"{', '.join(headers)}: several WFDB headers uploaded; upload one record at "
+                             "a time, or pass name=... to choose one")
     if headers:
         return headers[0]
+    if len(files) > 1:
+        raise ECGFormatError(f"{', '.join(files)}: several files uploaded but none is a WFDB header; "
+                             "only a WFDB record spans several files, upload one file at a time")
     return next(iter(files))
 
 
+#: Reader per file extension, used when the content has no recognisable signature.
+_READER_BY_SUFFIX = {".hea": "wfdb", ".dat": "wfdb", ".mat": "wfdb",
+                     ".csv": "csv", ".tsv": "csv", ".txt": "csv",
+                     ".npy": "npy", ".edf": "edf", ".bdf": "edf",
+                     ".dcm": "dicom", ".dicom": "dicom"}
+
+
 def _pick_reader(src: Source):
-    from beatnet_core.io import wfdb as wfdb_reader
+    """The reader for ``src``: by content signature first, then by extension.
+
+    The content decides because uploads are often renamed (``ecg.dat`` that
+    is really an EDF file, a DICOM export without extension). Only a WFDB
+    signal file is recognised by its header beside it: it has no signature.
+    """
+    from importlib import import_module
+
+    def reader(fmt: str):
+        return getattr(import_module(f"beatnet_core.io.{fmt}"), f"read_{fmt}")
 
     suffix = src.suffix
-    if suffix in (".hea", ".dat", ".mat", "") or src.has(src.stem + ".hea"):
-        return wfdb_reader.read_wfdb
-    raise ECGFormatError(f"{src.name}: unsupported file type {suffix or '(no extension)'}; "
-                         "accepted: WFDB (.hea + data file), CSV, NPY, EDF/EDF+, DICOM")
+    if suffix in (".dat", ".mat") and src.has(src.stem + ".hea"):
+        return reader("wfdb")
+    head = src.head(HEAD_BYTES)
+    if not head:
+        raise ECGFormatError(f"{src.name}: the file is empty")
+    fmt = sniff_format(head)
+    if fmt:
+        return reader(fmt)
+    what = describe_non_ecg(head)
+    if what:
+        raise ECGFormatError(f"{src.name}: this is {what}, not an ECG recording")
+    if suffix in _READER_BY_SUFFIX:
+        return reader(_READER_BY_SUFFIX[suffix])
+    raise ECGFormatError(f"{src.name}: not a recognised ECG file (type {suffix or 'without extension'}); "
+                         "accepted: WFDB (.hea + signal file), CSV, NPY, EDF/EDF+, DICOM ECG")

@@ -56,6 +56,21 @@ class Source:
                                  f"(uploaded: {sorted(self.files)})")
         return self.files[filename]
 
+    def head(self, n_bytes: int, filename: str | None = None) -> bytes:
+        """The first ``n_bytes`` of the primary (or a companion) file, without reading it all."""
+        filename = filename or Path(self.name).name
+        if self.path is not None:
+            with open(self.path.parent / filename, "rb") as fh:
+                return fh.read(n_bytes)
+        return self.read_bytes(filename)[:n_bytes]
+
+    def size(self, filename: str | None = None) -> int:
+        """Size in bytes of the primary (or a companion) file."""
+        filename = filename or Path(self.name).name
+        if self.path is not None:
+            return (self.path.parent / filename).stat().st_size
+        return len(self.read_bytes(filename))
+
     def has(self, filename: str) -> bool:
         if self.path is not None:
             return (self.path.parent / filename).is_file()
@@ -74,3 +89,9 @@ class Source:
             for fname, data in self.files.items():
                 (Path(tmp) / Path(fname).name).write_bytes(data)
             yield Path(tmp)
+
+    @contextmanager
+    def local_path(self) -> Iterator[Path]:
+        """A path on disk holding the primary file, for libraries that only open paths."""
+        with self.local_dir() as folder:
+            yield Path(folder) / Path(self.name).name

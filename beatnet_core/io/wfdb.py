@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from beatnet_core.ecg import ECG, ECGFormatError, make_ecg
+from beatnet_core.io.common import mv_per_unit, parse_sex
+from beatnet_core.io.sniff import HEAD_BYTES, wfdb_record_name
 from beatnet_core.io.source import Source
-
-_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "v": 1e3, "nu": 1.0, "": 1.0}
 
 #: SNOMED-CT codes used by the PhysioNet/CinC Challenge 2021 (the ones most often seen).
 SNOMED_NAMES = {
@@ -36,58 +36,144 @@ SNOMED_NAMES = {
 
 
 def read_wfdb(src: Source, fs: float | None = None) -> ECG:
+    """Read a WFDB record (header plus signal files) as an :class:`ECG` in mV.
+
+    ``fs`` is ignored: a WFDB header always states its sampling rate (250 Hz
+    when the field is left out, as the WFDB specification says).
+    """
     import wfdb
 
-    record_name = src.stem
+    src, record_name = _locate_header(src)
     header_name = record_name + ".hea"
-    if not src.has(header_name):
-        raise ECGFormatError(f"{src.name}: WFDB header {header_name} is missing "
-                             "(a WFDB record is a .hea header plus its signal file)")
     with src.local_dir() as folder:
+        record_path = str(Path(folder) / record_name)
         try:
-            header = wfdb.rdheader(str(Path(folder) / record_name))
+            header = wfdb.rdheader(record_path)
         except Exception as exc:
             raise ECGFormatError(f"{header_name}: not a valid WFDB header ({exc})") from None
-        if not header.file_name:
-            raise ECGFormatError(f"{header_name}: header lists no signals")
-        for data_file in sorted(set(header.file_name)):
-            if not src.has(data_file):
-                raise ECGFormatError(f"{header_name}: its signal file {data_file} is missing")
-        _check_data_size(src, header, folder)
+        if isinstance(header, wfdb.MultiRecord):
+            raise ECGFormatError(f"{header_name}: multi-segment WFDB records are not supported; "
+                                 "join the segments into one record first (e.g. wfdb.rdrecord(..., m2s=True))")
+        _check_signal_files(src, header_name, header)
+        _check_data_size(header_name, header, Path(folder))
         try:
-            record = wfdb.rdrecord(str(Path(folder) / record_name), physical=True)
+            # Digital values first: the header's checksums are over them.
+            record = wfdb.rdrecord(record_path, physical=False)
         except Exception as exc:
             raise ECGFormatError(f"{header_name}: signal file could not be read ({exc})") from None
+    _check_checksums(header_name, record)
+    signal = record.dac(return_res=64)
 
-    signal = np.asarray(record.p_signal, dtype=np.float64)
-    units = [str(u or "").strip().lower() for u in (record.units or [""] * signal.shape[1])]
-    scale = np.array([_TO_MV.get(u, 1.0) for u in units])
-    signal = signal * scale
+    units = [str(u or "").strip() for u in (record.units or [""] * signal.shape[1])]
+    factors = [mv_per_unit(u) for u in units]
+    # Unitless leads ('', 'NU' = normalised units) are passed on unscaled and labelled as such.
+    signal = signal * np.array([f if f is not None else 1.0 for f in factors])
     meta = parse_comments(record.comments or [])
     meta["comments"] = list(record.comments or [])
     meta["format"] = "WFDB"
-    unit = "mV" if all(u in ("mv", "uv", "µv", "v") for u in units) else (units[0] or "unknown")
-    return make_ecg(signal, record.fs or fs, record.sig_name, source=src.name, meta=meta, units=unit)
+    unit = "mV" if all(f is not None for f in factors) else (units[0] or "unknown")
+    return make_ecg(signal, record.fs, record.sig_name, source=src.name, meta=meta, units=unit)
 
 
-def _check_data_size(src: Source, header, folder) -> None:
-    """Refuse a header that promises more samples than its data file holds."""
-    bits = {"8": 8, "16": 16, "24": 24, "32": 32, "61": 16, "80": 8, "160": 16,
-            "212": 12, "310": 32 / 3, "311": 32 / 3}
+def _locate_header(src: Source) -> tuple[Source, str]:
+    """The source and record name to read, finding a header uploaded under another name.
+
+    An upload may name its header ``record.txt`` or leave the extension off;
+    wfdb only opens ``<record>.hea``, so such a header is passed on under the
+    record name written on its first line.
+    """
+    if src.has(src.stem + ".hea"):
+        return src, src.stem
+    if src.path is None:
+        for filename, data in src.files.items():
+            record_name = wfdb_record_name(data[:HEAD_BYTES])
+            if record_name and not src.has(record_name + ".hea"):
+                files = dict(src.files)
+                files[record_name + ".hea"] = files.pop(filename)
+                return Source(name=src.name, files=files), record_name
+    else:
+        record_name = wfdb_record_name(src.head(HEAD_BYTES))
+        if record_name:
+            raise ECGFormatError(f"{src.name}: looks like a WFDB header; wfdb reads headers only "
+                                 f"under their record name: rename it to {record_name}.hea")
+    raise ECGFormatError(f"{src.name}: WFDB header {src.stem}.hea is missing{_uploaded_note(src)}; "
+                         "a WFDB record is a .hea header plus its signal file, give both")
+
+
+def _check_signal_files(src: Source, header_name: str, header) -> None:
+    """Refuse a header without signals, or whose signal files are not there."""
+    if not header.n_sig or not header.file_name:
+        raise ECGFormatError(f"{header_name}: header lists no signals")
+    if len(header.file_name) != header.n_sig:
+        raise ECGFormatError(f"{header_name}: header declares {header.n_sig} signals but describes "
+                             f"{len(header.file_name)}")
+    for data_file in sorted(set(header.file_name)):
+        if not src.has(data_file):
+            raise ECGFormatError(f"{header_name}: its signal file {data_file} is missing{_uploaded_note(src)}")
+
+
+def _uploaded_note(src: Source) -> str:
+    """' (uploaded: a, b)' for uploads, so a user sees which files did arrive; '' for paths."""
+    return f" (uploaded: {', '.join(sorted(src.files))})" if src.files else ""
+
+
+#: Bits per stored sample of the uncompressed WFDB signal formats.
+_BITS_PER_SAMPLE = {"8": 8, "16": 16, "24": 24, "32": 32, "61": 16, "80": 8, "160": 16,
+                    "212": 12, "310": 32 / 3, "311": 32 / 3}
+
+
+def _check_data_size(header_name: str, header, folder: Path) -> None:
+    """Refuse a header that promises more samples than its signal file(s) hold.
+
+    wfdb would otherwise fail with a reshape error, or (for some formats)
+    return a shorter or zero-padded signal without a word.
+    """
     if not header.sig_len:
-        return
-    per_file: dict[str, float] = {}
-    for fname, fmt, offset in zip(header.file_name, header.fmt, header.byte_offset or [0] * header.n_sig):
-        if fname.lower().endswith(".mat") or fmt not in bits:
-            return  # .mat carries its own size; other formats are checked by wfdb itself
-        per_file[fname] = per_file.get(fname, 0.0) + bits[fmt] * (header.samps_per_frame[0] or 1)
-    for fname, bits_per_frame in per_file.items():
-        size = (Path(folder) / fname).stat().st_size
-        needed = header.sig_len * bits_per_frame / 8
-        if size + 1 < needed:
+        return  # no length stated: wfdb reads to the end of the file
+    bits_per_frame: dict[str, float] = {}
+    offsets: dict[str, int] = {}
+    for i, (fname, fmt) in enumerate(zip(header.file_name, header.fmt)):
+        if fmt not in _BITS_PER_SAMPLE:
+            return  # compressed (FLAC) formats: wfdb checks their framing itself
+        samples_per_frame = (header.samps_per_frame or [1] * header.n_sig)[i] or 1
+        bits_per_frame[fname] = bits_per_frame.get(fname, 0.0) + _BITS_PER_SAMPLE[fmt] * samples_per_frame
+        offsets[fname] = int((header.byte_offset or [0] * header.n_sig)[i] or 0)
+    for fname, bits in bits_per_frame.items():
+        size = (folder / fname).stat().st_size
+        needed = offsets[fname] + header.sig_len * bits / 8
+        if size < int(needed):  # int(): format 212/310 pad their last bytes
+            held = max(0, int((size - offsets[fname]) * 8 // bits))
             raise ECGFormatError(
-                f"{src.stem}.hea: header says {header.sig_len} samples, but {fname} holds only "
-                f"{int(size * 8 // bits_per_frame)} (file truncated or header wrong)")
+                f"{header_name}: header says {header.sig_len} samples, but {fname} holds only "
+                f"{held} ({size} of {int(needed)} bytes; file truncated or header wrong)")
+
+
+def _check_checksums(header_name: str, record) -> None:
+    """Refuse signal data whose checksums or first samples disagree with the header.
+
+    This is how a signal file from another record (renamed to fit the
+    header) or a corrupted one is caught. Headers written without checksums,
+    or with all of them zero (some converters do that), are not checked.
+    """
+    if record.d_signal is None or any(s != 1 for s in (record.samps_per_frame or [])) \
+            or any(record.skew or []):
+        return  # expanded or skewed records: wfdb realigns samples, sums no longer comparable
+    stated = record.checksum
+    if stated and all(c is not None for c in stated) and any(c != 0 for c in stated):
+        computed = np.asarray(record.calc_checksum()) % 65536
+        wrong = [name for name, c, s in zip(record.sig_name, computed, stated) if c != s % 65536]
+        if wrong:
+            raise ECGFormatError(
+                f"{header_name}: the data in {', '.join(sorted(set(record.file_name)))} does not match "
+                f"the header's checksums (leads {', '.join(wrong)}); the signal file belongs to another "
+                "record or is corrupt")
+    initial = record.init_value
+    if initial and all(v is not None for v in initial) and record.d_signal.shape[0]:
+        wrong = [name for name, v, first in zip(record.sig_name, initial, record.d_signal[0]) if v != first]
+        if wrong and any(initial):
+            raise ECGFormatError(
+                f"{header_name}: the first samples of leads {', '.join(wrong)} differ from the header's "
+                "initial values; the signal file belongs to another record or is corrupt")
 
 
 def parse_comments(comments: list[str]) -> dict:
@@ -104,7 +190,7 @@ def parse_comments(comments: list[str]) -> dict:
             if key == "age":
                 meta["age"] = _number(value)
             elif key == "sex":
-                meta["sex"] = _sex(value)
+                meta["sex"] = parse_sex(value)
             elif value:
                 diagnoses.append(value.rstrip(". "))
             continue
@@ -131,12 +217,3 @@ def _number(value: str):
         return int(float(value))
     except ValueError:
         return None
-
-
-def _sex(value: str):
-    v = value.strip().lower()
-    if v in ("m", "male"):
-        return "M"
-    if v in ("f", "female"):
-        return "F"
-    return None
