@@ -1,0 +1,421 @@
+"""BEAT-Net: a heartbeat-token transformer for 12-lead ECG classification.
+
+After Ma & Liao, "BEAT-Net: Injecting Biomimetic Spatio-Temporal Priors for
+Interpretable ECG Classification" (arXiv 2601.07316). The ECG is read the way a
+clinician reads it, one prior per stage:
+
+1. morphology -- :class:`BeatEncoder`, a small 1-D CNN shared by every lead,
+   embeds one lead's window around one R peak;
+2. space      -- :class:`SpatialEncoder`, attention across the 12 leads of
+   one beat (lead identity from a learned lead embedding), pooled with one
+   learned query: the *lead attention*;
+3. time       -- :class:`TemporalEncoder`, a transformer over the beat
+   sequence whose positions are the real R-peak times and RR intervals
+   (rhythm *is* timing), pooled with one learned query: the *beat attention*;
+4. a multi-label linear head (logits; apply a sigmoid per class).
+
+Every attention map returned is the tensor of weights that the same forward
+pass multiplied its values with, so what the app shows is what the model
+used. That is why the attention is written out here instead of using
+``nn.TransformerEncoderLayer`` (it asks for ``need_weights=False`` and its
+eval fast path bypasses hooks).
+
+Shapes: B records, N beats (padded), L leads, T samples per beat window,
+D = ``d_model``, H heads. Read top to bottom: config, helpers, the four
+stages, the model.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class BeatNetConfig:
+    """Hyper-parameters of :class:`BeatNet`; ``dataclasses.asdict`` gives its JSON form.
+
+    The default (~0.2 M parameters) trains on a 2-core CPU in minutes.
+    """
+
+    n_classes: int = 5
+    n_leads: int = 12
+    token_len: int = 176                # samples per beat window (0.704 s at 250 Hz)
+    d_model: int = 64
+    n_heads: int = 4
+    n_layers: int = 2                   # temporal (rhythm) transformer blocks
+    n_spatial_layers: int = 1           # transformer blocks across the leads of one beat
+    mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
+    cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
+    cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
+    dropout: float = 0.1
+    lead_dropout: float = 0.1           # training only: P(drop a usable lead of a record)
+    rr_min_s: float = 0.2               # RR clipped to a physiological range (300..20 bpm)
+    rr_max_s: float = 3.0
+    time_min_period_s: float = 0.25     # sinusoidal beat-time code: shortest period ~ one QRS-to-T span
+    time_max_period_s: float = 64.0     # longest period: well beyond a 10 s record
+
+    def __post_init__(self) -> None:
+        # JSON turns tuples into lists; keep the dataclass hashable and comparable
+        self.cnn_channels = tuple(int(c) for c in self.cnn_channels)
+        self.cnn_kernels = tuple(int(k) for k in self.cnn_kernels)
+        if self.d_model % self.n_heads:
+            raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
+        if len(self.cnn_channels) != len(self.cnn_kernels):
+            raise ValueError("cnn_channels and cnn_kernels must have the same length")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "BeatNetConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise TypeError(f"unknown BeatNetConfig fields: {sorted(unknown)}")
+        return cls(**d)
+
+
+# --------------------------------------------------------------------------- helpers
+
+def masked_softmax(scores: torch.Tensor, mask: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """Softmax of ``scores`` over ``dim`` restricted to ``mask`` (True = keep).
+
+    Masked entries get exactly 0. A row with nothing unmasked (a record made
+    only of padding, a beat with no usable lead) gets all zeros instead of the
+    NaN that ``softmax`` of an all ``-inf`` row gives, with finite gradients.
+    """
+    mask = mask.expand_as(scores)
+    scores = scores.masked_fill(~mask, float("-inf"))
+    has_any = mask.any(dim=dim, keepdim=True)
+    scores = scores.masked_fill(~has_any, 0.0)       # all-masked row: finite, zeroed below
+    return torch.softmax(scores, dim=dim) * mask
+
+
+class SelfAttention(nn.Module):
+    """Multi-head scaled dot-product self-attention that returns its weights.
+
+    No dropout on the weights, so the weights returned are exactly the weights
+    used, in training as in evaluation (dropout acts on the output instead).
+    """
+
+    def __init__(self, d_model: int, n_heads: int, dropout: float):
+        super().__init__()
+        self.n_heads = n_heads
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.proj = nn.Linear(d_model, d_model)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # x: (B, S, D); mask: (B, S) True = real item
+        B, S, D = x.shape
+        H = self.n_heads
+        q, k, v = self.qkv(x).split(D, dim=2)
+        q, k, v = (t.view(B, S, H, D // H).transpose(1, 2) for t in (q, k, v))   # (B, H, S, D/H)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(D // H)                     # (B, H, S, S)
+        # keys: only real items; queries: padded rows get all-zero weights so
+        # the map shows nothing for items that do not exist
+        pair_mask = mask[:, None, :, None] & mask[:, None, None, :]              # (B, 1, S, S)
+        weights = masked_softmax(scores, pair_mask)                              # (B, H, S, S)
+        y = (weights @ v).transpose(1, 2).reshape(B, S, D)                       # (B, S, D)
+        return self.dropout(self.proj(y)), weights
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block (Vaswani et al. 2017; pre-norm as in GPT-2)."""
+
+    def __init__(self, d_model: int, n_heads: int, mlp_ratio: int, dropout: float):
+        super().__init__()
+        self.ln_attn = nn.LayerNorm(d_model)
+        self.attn = SelfAttention(d_model, n_heads, dropout)
+        self.ln_mlp = nn.LayerNorm(d_model)
+        self.mlp = nn.Sequential(
+            nn.Linear(d_model, mlp_ratio * d_model),
+            nn.GELU(),
+            nn.Linear(mlp_ratio * d_model, d_model),
+            nn.Dropout(dropout),
+        )
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # x: (B, S, D) -> (B, S, D); weights (B, H, S, S)
+        attended, weights = self.attn(self.ln_attn(x), mask)
+        x = x + attended
+        x = x + self.mlp(self.ln_mlp(x))
+        return x, weights
+
+
+class AttentionPool(nn.Module):
+    """Weighted mean of items with one learned query (single head).
+
+    The weights are a distribution over the unmasked items and the pooled
+    vector is literally ``sum_i weights_i * x_i``: that is what makes them an
+    explanation rather than a by-product. The query starts at zero, so the
+    untrained pool is the masked mean.
+    """
+
+    def __init__(self, d_model: int):
+        super().__init__()
+        self.key = nn.Linear(d_model, d_model)
+        self.query = nn.Parameter(torch.zeros(d_model))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # x: (B, S, D); mask: (B, S) -> pooled (B, D), weights (B, S)
+        scores = self.key(x) @ self.query / math.sqrt(x.shape[-1])      # (B, S)
+        weights = masked_softmax(scores, mask)                          # (B, S)
+        pooled = (weights.unsqueeze(-1) * x).sum(dim=1)                 # (B, D)
+        return pooled, weights
+
+
+# --------------------------------------------------------------------------- 1. morphology
+
+class BeatEncoder(nn.Module):
+    """1-D CNN that embeds one lead's beat window (T samples) into D features.
+
+    Shared across leads and beats: a QRS complex looks like a QRS complex in
+    any lead; what the lead *means* comes from the lead embedding later.
+    BatchNorm, not Group/LayerNorm: normalising each window by its own
+    statistics would make the embedding blind to amplitude (voltage criteria,
+    low QRS voltage). The features are flattened rather than averaged over
+    time so that *where* in the window something happens (ST segment, T wave
+    relative to the R peak) is kept. ReLU rather than GELU: the CNN runs on
+    every (beat, lead) window, ~10^4 per batch, and on a CPU GELU (and its
+    backward) cost as much as the convolutions.
+    """
+
+    def __init__(self, config: BeatNetConfig):
+        super().__init__()
+        layers, c_in = [], 1
+        for c_out, k in zip(config.cnn_channels, config.cnn_kernels):
+            layers += [nn.Conv1d(c_in, c_out, k, stride=2, padding=k // 2, bias=False),
+                       nn.BatchNorm1d(c_out), nn.ReLU(inplace=True)]
+            c_in = c_out
+        self.convs = nn.Sequential(*layers)
+        with torch.no_grad():
+            n_flat = self.convs(torch.zeros(2, 1, config.token_len)).numel() // 2
+        self.proj = nn.Linear(n_flat, config.d_model)
+
+    def forward(self, windows: torch.Tensor) -> torch.Tensor:
+        # windows: (K, T) -> (K, D)
+        h = self.convs(windows.unsqueeze(1))      # (K, C, T/16)
+        return self.proj(h.flatten(1))
+
+
+# --------------------------------------------------------------------------- 2. space
+
+class SpatialEncoder(nn.Module):
+    """Attention across the leads of one beat, then lead-attention pooling.
+
+    The 12 leads are 12 projections of one cardiac dipole; a learned lead
+    embedding tells the encoder which projection it looks at. Unusable leads
+    are masked out of both the attention and the pooling.
+    """
+
+    def __init__(self, config: BeatNetConfig):
+        super().__init__()
+        self.lead_embedding = nn.Parameter(torch.zeros(config.n_leads, config.d_model))
+        self.blocks = nn.ModuleList(
+            Block(config.d_model, config.n_heads, config.mlp_ratio, config.dropout)
+            for _ in range(config.n_spatial_layers))
+        self.ln_f = nn.LayerNorm(config.d_model)
+        self.pool = AttentionPool(config.d_model)
+
+    def forward(self, leads: torch.Tensor, lead_mask: torch.Tensor):
+        # leads: (M, L, D) one row per real beat; lead_mask: (M, L)
+        x = leads + self.lead_embedding                                # (M, L, D)
+        spatial_attention = []
+        for block in self.blocks:
+            x, w = block(x, lead_mask)
+            spatial_attention.append(w)                                # (M, H, L, L)
+        beat, lead_attention = self.pool(self.ln_f(x), lead_mask)      # (M, D), (M, L)
+        return beat, lead_attention, spatial_attention
+
+
+# --------------------------------------------------------------------------- 3. time
+
+class RhythmEmbedding(nn.Module):
+    """Position of each beat from real time: R-peak time and RR intervals.
+
+    Beats are not evenly spaced tokens; their spacing is the rhythm. The
+    position is a sinusoidal code of the R-peak time in seconds (Vaswani et
+    al. 2017, with a continuous argument) plus an MLP of log RR before/after,
+    their ratio (prematurity, compensatory pause) and each RR relative to the
+    record's mean RR (so a premature beat stands out at any heart rate).
+    """
+
+    n_rr_features = 5
+
+    def __init__(self, config: BeatNetConfig):
+        super().__init__()
+        self.config = config
+        n_freq = config.d_model // 2
+        periods = torch.logspace(math.log10(config.time_min_period_s),
+                                 math.log10(config.time_max_period_s), n_freq)
+        # a constant of the config, not a learned state: rebuilt, not saved
+        self.register_buffer("angular_freq", 2 * math.pi / periods, persistent=False)
+        self.rr_mlp = nn.Sequential(
+            nn.Linear(self.n_rr_features, config.d_model),
+            nn.GELU(),
+            nn.Linear(config.d_model, config.d_model),
+        )
+
+    def forward(self, beat_times: torch.Tensor, rr: torch.Tensor, beat_mask: torch.Tensor) -> torch.Tensor:
+        # beat_times: (B, N) s; rr: (B, N, 2) s; beat_mask: (B, N) -> (B, N, D)
+        angles = beat_times.unsqueeze(-1) * self.angular_freq                  # (B, N, D/2)
+        time_code = torch.cat([angles.sin(), angles.cos()], dim=-1)            # (B, N, D')
+        time_code = F.pad(time_code, (0, self.config.d_model - time_code.shape[-1]))
+
+        log_rr = rr.clamp(self.config.rr_min_s, self.config.rr_max_s).log()    # (B, N, 2)
+        real = beat_mask.unsqueeze(-1).to(log_rr.dtype)                        # (B, N, 1)
+        n_real = real.sum(dim=1).clamp_min(1.0)                                # (B, 1)
+        mean_log_rr = (log_rr[..., :1] * real).sum(dim=1) / n_real             # (B, 1): geometric mean RR
+        relative = log_rr - mean_log_rr.unsqueeze(1)                           # (B, N, 2)
+        ratio = log_rr[..., 1:] - log_rr[..., :1]                              # (B, N, 1): log(RR_after/RR_before)
+        features = torch.cat([log_rr, ratio, relative], dim=-1)               # (B, N, 5)
+        return time_code + self.rr_mlp(features)
+
+
+class TemporalEncoder(nn.Module):
+    """Transformer over the beat sequence, then beat-attention pooling."""
+
+    def __init__(self, config: BeatNetConfig):
+        super().__init__()
+        self.rhythm = RhythmEmbedding(config)
+        self.dropout = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(
+            Block(config.d_model, config.n_heads, config.mlp_ratio, config.dropout)
+            for _ in range(config.n_layers))
+        self.ln_f = nn.LayerNorm(config.d_model)
+        self.pool = AttentionPool(config.d_model)
+
+    def forward(self, beats: torch.Tensor, beat_mask: torch.Tensor, beat_times: torch.Tensor, rr: torch.Tensor):
+        # beats: (B, N, D); beat_mask: (B, N)
+        x = self.dropout(beats + self.rhythm(beat_times, rr, beat_mask))      # (B, N, D)
+        temporal_attention = []
+        for block in self.blocks:
+            x, w = block(x, beat_mask)
+            temporal_attention.append(w)                                       # (B, H, N, N)
+        record, beat_attention = self.pool(self.ln_f(x), beat_mask)           # (B, D), (B, N)
+        return record, beat_attention, temporal_attention
+
+
+# --------------------------------------------------------------------------- the model
+
+class BeatNet(nn.Module):
+    """BEAT-Net: beat encoder -> lead attention -> rhythm transformer -> multi-label head.
+
+    Parameters
+    ----------
+    config : BeatNetConfig
+
+    Notes
+    -----
+    ``input_kind = "tokens"``: the training loop feeds
+    ``forward(tokens, beat_mask, lead_mask, beat_times, rr)``. Padded beats
+    and masked leads are never read: only the real (beat, lead) windows go
+    through the CNN, so their content (zeros, garbage, NaN) cannot change the
+    output, and adding padding does not change a record's logits.
+    """
+
+    input_kind = "tokens"
+    config_class = BeatNetConfig
+
+    def __init__(self, config: BeatNetConfig):
+        super().__init__()
+        self.config = config
+        self.beat_encoder = BeatEncoder(config)
+        self.spatial = SpatialEncoder(config)
+        self.temporal = TemporalEncoder(config)
+        self.head = nn.Sequential(nn.LayerNorm(config.d_model), nn.Dropout(config.dropout),
+                                  nn.Linear(config.d_model, config.n_classes))
+        self.apply(self._init_weights)
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        # GPT-2 style small init for the transformer parts; convs keep PyTorch's Kaiming default
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, SpatialEncoder):
+            nn.init.normal_(module.lead_embedding, mean=0.0, std=0.02)
+
+    def drop_leads(self, lead_mask: torch.Tensor) -> torch.Tensor:
+        """Training-time lead dropout: hide usable leads at random, never all of a record's.
+
+        Teaches the spatial encoder to diagnose from whatever leads remain
+        (missing or flat leads at inference), the robustness claimed by the paper.
+        """
+        p = self.config.lead_dropout
+        if not self.training or p <= 0:
+            return lead_mask
+        kept = lead_mask & (torch.rand(lead_mask.shape, device=lead_mask.device) >= p)
+        return torch.where(kept.any(dim=-1, keepdim=True), kept, lead_mask)
+
+    def forward(self, tokens: torch.Tensor, beat_mask: torch.Tensor, lead_mask: torch.Tensor,
+                beat_times: torch.Tensor, rr: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """Classify a batch of tokenised records.
+
+        Parameters
+        ----------
+        tokens : (B, N, L, T) float, conditioned beat windows (zeros where padded).
+        beat_mask : (B, N) bool, True = real beat.
+        lead_mask : (B, L) bool, True = usable lead.
+        beat_times : (B, N) float, R-peak time in seconds from the record start.
+        rr : (B, N, 2) float, RR interval before and after each beat, in seconds.
+
+        Returns
+        -------
+        logits : (B, n_classes)
+        attention : dict
+            ``lead_attention`` (B, N, L): per real beat a distribution over the
+            usable leads (exactly 0 on masked leads and on padded beats; all 0
+            for a record with no usable lead, whose logits then come from rhythm alone);
+            ``beat_attention`` (B, N): a distribution over the real beats
+            (exactly 0 on padding); ``temporal_attention``: per rhythm layer
+            (B, H, N, N); ``spatial_attention``: per spatial layer (B, N, H, L, L).
+        """
+        B, N, L, T = tokens.shape
+        D = self.config.d_model
+        if L != self.config.n_leads or T != self.config.token_len:
+            raise ValueError(f"tokens have {L} leads x {T} samples, model expects "
+                             f"{self.config.n_leads} x {self.config.token_len}")
+        dtype = self.head[-1].weight.dtype
+        beat_mask, lead_mask = beat_mask.bool(), self.drop_leads(lead_mask.bool())
+        # padded entries may hold anything; make them harmless before any arithmetic
+        beat_times = beat_times.to(dtype).masked_fill(~beat_mask, 0.0)
+        rr = rr.to(dtype).masked_fill(~beat_mask.unsqueeze(-1), 1.0)
+
+        # 1. morphology: only the real (beat, lead) windows go through the CNN
+        window_mask = beat_mask[:, :, None] & lead_mask[:, None, :]             # (B, N, L)
+        windows = tokens[window_mask].to(dtype)                                  # (K, T)
+        lead_features = tokens.new_zeros(B, N, L, D, dtype=dtype)                # (B, N, L, D)
+        if windows.shape[0] > 0:   # BatchNorm would fill its running stats with NaN on 0 windows
+            lead_features[window_mask] = self.beat_encoder(windows)
+
+        # 2. space: per real beat, attention over its usable leads
+        beat_lead_mask = window_mask[beat_mask]                                  # (M, L)
+        beat_vectors, lead_attn, spatial_attn = self.spatial(lead_features[beat_mask], beat_lead_mask)
+        beats = lead_features.new_zeros(B, N, D)
+        beats[beat_mask] = beat_vectors                                          # (B, N, D)
+        lead_attention = lead_features.new_zeros(B, N, L)
+        lead_attention[beat_mask] = lead_attn                                    # (B, N, L)
+        spatial_attention = []
+        for w in spatial_attn:                                                   # (M, H, L, L)
+            full = w.new_zeros(B, N, *w.shape[1:])
+            full[beat_mask] = w
+            spatial_attention.append(full)                                       # (B, N, H, L, L)
+
+        # 3. time: rhythm transformer over the real beats
+        record, beat_attention, temporal_attention = self.temporal(beats, beat_mask, beat_times, rr)
+
+        # 4. multi-label head
+        logits = self.head(record)                                               # (B, n_classes)
+        return logits, {
+            "lead_attention": lead_attention,
+            "beat_attention": beat_attention,
+            "temporal_attention": temporal_attention,
+            "spatial_attention": spatial_attention,
+        }
