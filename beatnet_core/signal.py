@@ -73,12 +73,12 @@ def remove_powerline(x: np.ndarray, fs: float, freq: float = 50.0, quality: floa
     return y
 
 
-def resample(x: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
-    """Polyphase (anti-aliased) resampling along axis 0."""
+def resample(x: np.ndarray, fs_in: float, fs_out: float, axis: int = 0) -> np.ndarray:
+    """Polyphase (anti-aliased) resampling along ``axis`` (the samples axis)."""
     if abs(fs_in - fs_out) < 1e-9:
         return x
     frac = Fraction(float(fs_out) / float(fs_in)).limit_denominator(1000)
-    return sps.resample_poly(x, frac.numerator, frac.denominator, axis=0)
+    return sps.resample_poly(x, frac.numerator, frac.denominator, axis=axis)
 
 
 def zscore(x: np.ndarray, lead_mask: np.ndarray | None = None, eps: float = 1e-6) -> np.ndarray:

@@ -69,3 +69,19 @@ def test_condition_reproduces_the_shared_ptbxl_subset(data_dir):
         assert np.abs(ours - ref).max() < 0.01
         checked += 1
     assert checked == 5
+
+
+def test_quality_flags_on_a_real_record(data_dir):
+    from beatnet_core.signal import quality_flags
+
+    ecg = load_ecg(data_dir / "ludb" / "data" / "3.hea")
+    assert not any(quality_flags(ecg).values())
+    sig = ecg.signal.copy()
+    rng = np.random.default_rng(0)
+    sig[:, 6] += rng.normal(0, 3 * sig[:, 6].std(), sig.shape[0])                 # EMG-like noise on V1
+    hi = np.percentile(sig[:, 7], 80)
+    sig[:, 7] = np.minimum(sig[:, 7], hi)                                           # amplifier saturation on V2
+    bad = make_ecg(sig, ecg.fs, LEADS, source="x")
+    flags = quality_flags(bad)
+    assert flags["V1"] == ["noisy"] and "clipped" in flags["V2"]
+    assert not flags["II"]

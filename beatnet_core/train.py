@@ -1,0 +1,316 @@
+"""One training loop for every model: ``beatnet train --model NAME --task TASK --data DIR --out RUN_DIR``.
+
+Every model is trained by the same :func:`train` on the same records, splits
+(PTB-XL ``strat_fold`` 1-8 / 9 / 10), labels and conditioning, as in the PTB-XL
+benchmark (Strodthoff et al. 2021), so comparisons are one loop over names.
+What differs is only what each model reads:
+
+- BEAT-Net (``input_kind == "tokens"``) reads the heartbeat tokens of the
+  whole 10 s record (:func:`beatnet_core.tokenizer.tokenize_conditioned`).
+- The CNNs (``input_kind == "signal"``) read the conditioned signal at the
+  benchmark's 100 Hz, trained on random 2.5 s crops and evaluated by averaging
+  their predictions over 2.5 s windows with 1.25 s stride, as the benchmark does.
+
+AdamW with linear warm-up and cosine decay; early stopping on validation
+macro-AUC; deterministic seeds; BCE with (square-root) positive weights.
+
+A run directory holds:
+
+- ``weights.safetensors``  the best epoch's weights (by validation macro-AUC);
+- ``config.json``          model name and config, training config, parameter count;
+- ``labels.json``          label codes, descriptions, task;
+- ``conditioning.json``    the preprocessing spec (the same function is used to predict);
+- ``thresholds.json``      per-class decision thresholds maximising F1 on validation;
+- ``train_log.csv``        per epoch: losses, validation macro-AUC, learning rate, seconds;
+- ``splits.json``          the ecg_ids used for train / validation / test.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from beatnet_core.data.labels import describe_label
+from beatnet_core.data.ptbxl import PTBXLDataset, load_ptbxl, stratified_fraction
+from beatnet_core.metrics import f1_thresholds, macro_auc
+from beatnet_core.model import build_model, count_parameters
+from beatnet_core.signal import ConditioningSpec, resample
+from beatnet_core.tokenizer import stack_tokens, tokenize_conditioned
+
+#: Rate (Hz) and crop length (s) of the CNN baselines, as in the PTB-XL benchmark.
+CNN_FS = 100.0
+CNN_CROP_S = 2.5
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved in ``config.json``)."""
+
+    model: str = "beatnet"
+    task: str = "superdiagnostic"
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-2
+    warmup_epochs: float = 1.0
+    patience: int = 8                 # epochs without a better validation AUC before stopping
+    label_fraction: float = 1.0       # stratified fraction of the training folds
+    seed: int = 0
+    min_count: int = 10               # drop labels with fewer positives among the records loaded
+    pos_weight: str = "sqrt"          # "none", "sqrt" or "full" (neg/pos) positive weights in BCE
+    threads: int = 2
+    max_minutes: float | None = None  # wall-clock budget; stops after the epoch that exceeds it
+    model_overrides: dict = field(default_factory=dict)
+
+
+def load_task(data_dir, task: str, min_count: int = 10, progress: bool = True) -> PTBXLDataset:
+    """Records and labels of a task; ``"a+b"`` concatenates label sets (e.g. ``superdiagnostic+rhythm``).
+
+    Records without any label of the task are dropped, as in the benchmark.
+    """
+    parts = task.split("+")
+    datasets = [load_ptbxl(data_dir, part, min_count=min_count, progress=progress) for part in parts]
+    ds = datasets[0]
+    if len(datasets) > 1:
+        names = [n for d in datasets for n in d.label_names]
+        if len(set(names)) != len(names):
+            raise ValueError(f"task {task!r}: label sets overlap")
+        ds.labels = np.concatenate([d.labels for d in datasets], axis=1)
+        ds.label_names = names
+        ds.task = task
+    return ds.take(ds.labels.any(axis=1))
+
+
+# --------------------------------------------------------------------------- inputs
+
+class TokenInputs:
+    """Heartbeat tokens of every record, computed once; batches padded to their longest record."""
+
+    def __init__(self, ds: PTBXLDataset, progress: bool = True):
+        from tqdm import tqdm
+
+        self.items = [tokenize_conditioned(ds.signals[i], ds.fs, ds.lead_mask[i], source=f"ecg_id {ds.ecg_id[i]}")
+                      for i in tqdm(range(len(ds)), desc="tokenizing", unit="rec", disable=not progress,
+                                    leave=False)]
+
+    def batch(self, idx: np.ndarray, train: bool, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        arrays = stack_tokens([self.items[i] for i in idx])
+        return {k: torch.from_numpy(v) for k, v in arrays.items()}
+
+    def eval_batches(self, idx: np.ndarray, batch_size: int):
+        for start in range(0, len(idx), batch_size):
+            chunk = idx[start:start + batch_size]
+            yield chunk, self.batch(chunk, False, None), None
+
+
+class SignalInputs:
+    """Conditioned signals at the CNNs' 100 Hz; random 2.5 s crops to train, sliding windows to evaluate."""
+
+    def __init__(self, ds: PTBXLDataset, fs: float = CNN_FS, crop_s: float = CNN_CROP_S):
+        x = resample(ds.signals, ds.fs, fs, axis=1) if ds.fs != fs else ds.signals
+        self.x = np.ascontiguousarray(np.asarray(x, np.float32).transpose(0, 2, 1))   # (n, 12, S)
+        self.crop = int(round(crop_s * fs))
+        self.stride = self.crop // 2
+
+    def batch(self, idx: np.ndarray, train: bool, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        S = self.x.shape[-1]
+        starts = rng.integers(0, S - self.crop + 1, len(idx))
+        crops = np.stack([self.x[i, :, s:s + self.crop] for i, s in zip(idx, starts)])
+        return {"signal": torch.from_numpy(crops)}
+
+    def eval_batches(self, idx: np.ndarray, batch_size: int):
+        S = self.x.shape[-1]
+        starts = list(range(0, S - self.crop + 1, self.stride))
+        per_batch = max(1, batch_size // len(starts))
+        for start in range(0, len(idx), per_batch):
+            chunk = idx[start:start + per_batch]
+            crops = np.stack([self.x[i, :, s:s + self.crop] for i in chunk for s in starts])
+            yield chunk, {"signal": torch.from_numpy(crops)}, len(starts)
+
+
+def make_inputs(model: nn.Module, ds: PTBXLDataset, progress: bool = True):
+    return TokenInputs(ds, progress) if model.input_kind == "tokens" else SignalInputs(ds)
+
+
+def forward_logits(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    out = model(**batch)
+    return out[0] if isinstance(out, tuple) else out
+
+
+@torch.no_grad()
+def predict_scores(model: nn.Module, inputs, idx: np.ndarray, batch_size: int = 128) -> np.ndarray:
+    """Sigmoid probabilities (records, classes); CNN window predictions are averaged per record."""
+    model.eval()
+    out = []
+    for chunk, batch, windows in inputs.eval_batches(np.asarray(idx), batch_size):
+        p = torch.sigmoid(forward_logits(model, batch)).numpy()
+        if windows:
+            p = p.reshape(len(chunk), windows, -1).mean(axis=1)
+        out.append(p)
+    return np.concatenate(out) if out else np.zeros((0, 0))
+
+
+# --------------------------------------------------------------------------- training
+
+def _seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def _pos_weight(y: np.ndarray, how: str) -> torch.Tensor | None:
+    if how == "none":
+        return None
+    pos = y.sum(axis=0).clip(min=1)
+    ratio = (y.shape[0] - pos) / pos
+    w = np.sqrt(ratio) if how == "sqrt" else ratio
+    return torch.tensor(np.clip(w, 1.0, 30.0), dtype=torch.float32)
+
+
+def _lr_at(step: int, total: int, warmup: int, base: float) -> float:
+    if step < warmup:
+        return base * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return base * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def train(cfg: TrainConfig, data_dir, out_dir, progress: bool = True, dataset: PTBXLDataset | None = None) -> dict:
+    """Train one model; write the run directory; return a summary (best epoch, validation AUC, time).
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+    data_dir : path of the PTB-XL data (official layout and/or the shared subset)
+    out_dir : run directory to create
+    dataset : an already loaded :func:`load_task` result (saves reloading in loops)
+    """
+    from tqdm import tqdm
+
+    t_start = time.perf_counter()
+    torch.set_num_threads(cfg.threads)
+    _seed_everything(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    ds = dataset if dataset is not None else load_task(data_dir, cfg.task, cfg.min_count, progress)
+    split = ds.split()
+    train_idx = split.train
+    if cfg.label_fraction < 1.0:
+        train_idx = stratified_fraction(ds.labels, split.train, cfg.label_fraction, seed=cfg.seed)
+    y = ds.labels.astype(np.float32)
+
+    model = build_model(cfg.model, n_classes=len(ds.label_names), **cfg.model_overrides)
+    inputs = make_inputs(model, ds, progress)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=_pos_weight(y[train_idx], cfg.pos_weight))
+    steps_per_epoch = math.ceil(len(train_idx) / cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
+    warmup = max(1, int(cfg.warmup_epochs * steps_per_epoch))
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    log_rows, best = [], {"val_auc": -1.0, "epoch": -1, "state": None}
+    step, stale = 0, 0
+    bar = tqdm(range(cfg.epochs), desc=f"train {cfg.model}", unit="epoch", disable=not progress)
+    for epoch in bar:
+        t_epoch = time.perf_counter()
+        model.train()
+        order = rng.permutation(train_idx)
+        losses = []
+        for start in range(0, len(order), cfg.batch_size):
+            idx = order[start:start + cfg.batch_size]
+            lr = _lr_at(step, total_steps, warmup, cfg.lr)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            logits = forward_logits(model, inputs.batch(idx, True, rng))
+            loss = loss_fn(logits, torch.from_numpy(y[idx]))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            losses.append(loss.item())
+            step += 1
+        val_scores = predict_scores(model, inputs, split.val)
+        val_auc = macro_auc(ds.labels[split.val], val_scores)
+        val_loss = float(nn.functional.binary_cross_entropy(torch.from_numpy(val_scores.clip(1e-7, 1 - 1e-7)),
+                                                            torch.from_numpy(y[split.val])))
+        log_rows.append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "val_loss": val_loss,
+                         "val_macro_auc": val_auc, "lr": lr, "seconds": time.perf_counter() - t_epoch})
+        if val_auc > best["val_auc"]:
+            best = {"val_auc": val_auc, "epoch": epoch + 1,
+                    "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+            stale = 0
+        else:
+            stale += 1
+        bar.set_postfix(loss=f"{np.mean(losses):.4f}", val_auc=f"{val_auc:.4f}", best=f"{best['val_auc']:.4f}")
+        elapsed_min = (time.perf_counter() - t_start) / 60
+        if stale >= cfg.patience or (cfg.max_minutes and elapsed_min > cfg.max_minutes):
+            break
+
+    model.load_state_dict(best["state"])
+    val_scores = predict_scores(model, inputs, split.val)
+    thresholds = f1_thresholds(ds.labels[split.val], val_scores)
+    seconds = time.perf_counter() - t_start
+    summary = {"best_epoch": best["epoch"], "val_macro_auc": best["val_auc"], "epochs_run": len(log_rows),
+               "train_seconds": seconds, "n_parameters": count_parameters(model),
+               "train_records": int(len(train_idx))}
+    save_run(out, model, cfg, ds, thresholds, log_rows, summary,
+             splits={"train": ds.ecg_id[train_idx], "val": ds.ecg_id[split.val], "test": ds.ecg_id[split.test]})
+    return summary
+
+
+def save_run(out: Path, model: nn.Module, cfg: TrainConfig, ds: PTBXLDataset, thresholds: np.ndarray,
+             log_rows: list[dict], summary: dict, splits: dict) -> None:
+    from safetensors.torch import save_file
+
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "weights.safetensors"))
+    (out / "config.json").write_text(json.dumps({
+        "model": cfg.model, "model_config": model.config.to_dict(), "train_config": asdict(cfg),
+        "summary": summary,
+        "signal_input": {"fs": CNN_FS, "crop_s": CNN_CROP_S} if model.input_kind == "signal" else None,
+    }, indent=2))
+    (out / "labels.json").write_text(json.dumps({
+        "task": ds.task, "labels": list(ds.label_names),
+        "descriptions": {code: describe_label(code) for code in ds.label_names},
+        "train_positives": dict(zip(ds.label_names, ds.labels.sum(axis=0).astype(int).tolist())),
+    }, indent=2))
+    (out / "conditioning.json").write_text(ds.spec.to_json())
+    (out / "thresholds.json").write_text(json.dumps(dict(zip(ds.label_names, map(float, thresholds))), indent=2))
+    (out / "splits.json").write_text(json.dumps({k: [int(i) for i in v] for k, v in splits.items()}))
+    with open(out / "train_log.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(log_rows[0]))
+        writer.writeheader()
+        writer.writerows(log_rows)
+
+
+def load_run(run_dir) -> tuple[nn.Module, dict]:
+    """Rebuild a trained model from its run directory (weights read with safetensors: no pickle).
+
+    Returns the model in eval mode and a dict with ``config``, ``labels``,
+    ``descriptions``, ``thresholds`` (array), ``spec`` (ConditioningSpec), ``task``.
+    """
+    from safetensors.torch import load_file
+
+    run = Path(run_dir)
+    missing = [n for n in ("weights.safetensors", "config.json", "labels.json", "conditioning.json",
+                           "thresholds.json") if not (run / n).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{run}: not a BEAT-Net run directory (missing {', '.join(missing)})")
+    config = json.loads((run / "config.json").read_text())
+    labels = json.loads((run / "labels.json").read_text())
+    model_config = dict(config["model_config"])
+    n_classes = model_config.pop("n_classes")
+    model = build_model(config["model"], n_classes=n_classes, **model_config)
+    model.load_state_dict(load_file(str(run / "weights.safetensors")))
+    model.eval()
+    thresholds = json.loads((run / "thresholds.json").read_text())
+    return model, {
+        "config": config, "labels": labels["labels"], "descriptions": labels.get("descriptions", {}),
+        "task": labels["task"], "thresholds": np.array([thresholds[c] for c in labels["labels"]]),
+        "spec": ConditioningSpec.from_dict(json.loads((run / "conditioning.json").read_text())),
+    }

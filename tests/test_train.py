@@ -1,0 +1,100 @@
+"""Training harness, run directories, evaluation metrics: on real PTB-XL records."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+
+from beatnet_core.evaluate import evaluate_run
+from beatnet_core.metrics import bootstrap_ci, f1_thresholds, fmax, macro_auc, per_class_auc
+from beatnet_core.model import build_model
+from beatnet_core.train import TrainConfig, load_run, load_task, make_inputs, predict_scores, train
+
+
+@pytest.fixture(scope="module")
+def small_ptbxl(data_dir):
+    """96 train, 32 validation and 32 test records of the real superdiagnostic task."""
+    ds = load_task(data_dir / "ptbxl", "superdiagnostic", min_count=1, progress=False)
+    split = ds.split()
+    rows = np.concatenate([split.train[:96], split.val[:32], split.test[:32]])
+    return ds.take(rows)
+
+
+def _bce(scores, y):
+    p = np.clip(scores, 1e-7, 1 - 1e-7)
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+
+
+def test_training_lowers_validation_loss_and_writes_a_run(small_ptbxl, data_dir, tmp_path):
+    ds = small_ptbxl
+    val = ds.split().val
+    cfg = TrainConfig(model="beatnet", epochs=6, batch_size=32, lr=3e-3, patience=10, seed=1, threads=1,
+                      pos_weight="none")
+    torch.manual_seed(cfg.seed)
+    untrained = build_model("beatnet", n_classes=len(ds.label_names))
+    inputs = make_inputs(untrained, ds, progress=False)
+    before = _bce(predict_scores(untrained, inputs, val), ds.labels[val])
+    summary = train(cfg, data_dir / "ptbxl", tmp_path / "run", progress=False, dataset=ds)
+    model, run = load_run(tmp_path / "run")
+    after = _bce(predict_scores(model, inputs, val), ds.labels[val])
+    assert after < before - 0.05
+    for name in ("weights.safetensors", "config.json", "labels.json", "conditioning.json",
+                 "thresholds.json", "train_log.csv", "splits.json"):
+        assert (tmp_path / "run" / name).is_file()
+    assert run["labels"] == ds.label_names and run["thresholds"].shape == (len(ds.label_names),)
+    assert run["spec"].fs == 250 and run["spec"].band == (0.5, 40.0)
+    assert summary["train_records"] == 96
+    splits = json.loads((tmp_path / "run" / "splits.json").read_text())
+    assert set(splits["test"]).isdisjoint(splits["train"])
+
+
+def test_training_is_deterministic(small_ptbxl, data_dir, tmp_path):
+    cfg = TrainConfig(model="beatnet", epochs=1, batch_size=32, seed=3, threads=1)
+    a = train(cfg, None, tmp_path / "a", progress=False, dataset=small_ptbxl)
+    b = train(cfg, None, tmp_path / "b", progress=False, dataset=small_ptbxl)
+    assert a["val_macro_auc"] == b["val_macro_auc"]
+
+
+@pytest.mark.parametrize("name", ["xresnet1d101", "inception1d"])
+def test_cnn_baselines_train_in_the_same_harness(small_ptbxl, tmp_path, name):
+    cfg = TrainConfig(model=name, epochs=1, batch_size=32, threads=1, model_overrides={"width": 0.25})
+    summary = train(cfg, None, tmp_path / name, progress=False, dataset=small_ptbxl)
+    model, run = load_run(tmp_path / name)
+    inputs = make_inputs(model, small_ptbxl)
+    scores = predict_scores(model, inputs, small_ptbxl.split().test)
+    assert scores.shape == (32, len(small_ptbxl.label_names))
+    assert np.isfinite(scores).all() and 0 <= summary["val_macro_auc"] <= 1
+
+
+def test_label_fraction_trains_on_a_stratified_subset(small_ptbxl, tmp_path):
+    cfg = TrainConfig(model="beatnet", epochs=1, batch_size=32, threads=1, label_fraction=0.5)
+    summary = train(cfg, None, tmp_path / "half", progress=False, dataset=small_ptbxl)
+    assert summary["train_records"] == 48
+
+
+def test_evaluate_run(small_ptbxl, data_dir, tmp_path):
+    train(TrainConfig(epochs=1, batch_size=32, threads=1), None, tmp_path / "run", progress=False,
+          dataset=small_ptbxl)
+    result = evaluate_run(tmp_path / "run", None, "test", n_boot=50, progress=False, dataset=small_ptbxl)
+    assert result["records"] == 32
+    lo, hi = result["macro_auc_ci95"]
+    assert lo <= result["macro_auc"] <= hi
+    assert {r["label"] for r in result["per_class"]} == set(small_ptbxl.label_names)
+
+
+def test_metrics_match_scikit_learn():
+    rng = np.random.default_rng(0)
+    y = (rng.random((200, 4)) < [0.5, 0.2, 0.1, 0.05]).astype(int)
+    s = np.clip(y * 0.3 + rng.random((200, 4)) * 0.7, 0, 1)
+    assert macro_auc(y, s) == pytest.approx(roc_auc_score(y, s, average="macro"))
+    np.testing.assert_allclose(per_class_auc(y, s), [roc_auc_score(y[:, k], s[:, k]) for k in range(4)])
+    y2 = y.copy()
+    y2[:, 3] = 0                                       # a class with no positives is left out
+    assert macro_auc(y2, s) == pytest.approx(np.mean([roc_auc_score(y[:, k], s[:, k]) for k in range(3)]))
+    ci = bootstrap_ci(y, s, n_boot=200, seed=0)
+    assert ci["macro_auc"][0] < macro_auc(y, s) < ci["macro_auc"][1]
+    perfect = fmax(y, y.astype(float))
+    assert perfect == pytest.approx(1.0) and fmax(y, s) < 1.0
+    t = f1_thresholds(y, s)
+    assert t.shape == (4,) and ((0 <= t) & (t <= 1)).all()
