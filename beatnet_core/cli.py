@@ -204,7 +204,9 @@ def _add_benchmark(sub):
     p.add_argument("--data", required=True, help="PTB-XL folder")
     p.add_argument("--models", nargs="*", default=None, help="default: every registered model")
     p.add_argument("--epochs", type=int, default=None, help="same budget for every model")
-    p.add_argument("--runs-dir", default="runs/benchmark")
+    p.add_argument("--threads", type=int, default=None, help="torch threads per training run")
+    p.add_argument("--runs-dir", default="runs/benchmark",
+                   help="finished runs found here with the same config are evaluated, not retrained")
     p.add_argument("--report-dir", default="reports")
     p.set_defaults(func=_run_benchmark)
 
@@ -212,7 +214,7 @@ def _add_benchmark(sub):
 def _run_benchmark(args) -> int:
     from beatnet_core.evaluate import benchmark_ptbxl
 
-    overrides = {"epochs": args.epochs} if args.epochs else {}
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("threads", args.threads)) if v}
     report = benchmark_ptbxl(args.data, args.task, args.seeds, args.models, args.runs_dir, args.report_dir,
                              **overrides)
     for name, m in report["models"].items():
@@ -273,6 +275,97 @@ def _run_predict(args) -> int:
     bar.close()
     return status
 
+
+@subcommand
+def _add_experiments(sub):
+    p = sub.add_parser("experiments", help="reproduce the paper's claims side by side with the CNNs "
+                                           "(label efficiency, robustness, attention, LUDB); write reports/")
+    studies = p.add_subparsers(dest="study", required=True)
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--data", default="../shared/data", help="data folder with ptbxl/ and ludb/ "
+                                                                 "(default: ../shared/data)")
+    shared.add_argument("--out", default="reports", help="report folder; its README.md is merged, not replaced")
+    shared.add_argument("--runs-dir", default="runs/experiments",
+                        help="training runs of the label-efficiency study (written there, reused by the others)")
+    shared.add_argument("--quick", action="store_true",
+                        help="smoke run (few records, tiny models, 1 epoch) into <out>/quick and <runs-dir>/quick")
+    shared.add_argument("--max-records", type=int, default=None, help="use only about this many records")
+    shared.add_argument("--no-progress", action="store_true", help="no progress bars")
+    shared.add_argument("--threads", type=int, default=None, help="torch threads (default 2; --quick: 1)")
+    training = argparse.ArgumentParser(add_help=False)
+    training.add_argument("--models", nargs="+", default=None, help="default: beatnet xresnet1d101")
+    training.add_argument("--fractions", nargs="+", type=float, default=None, metavar="PERCENT",
+                          help="label fractions in percent (default: 5 10 20 30 35 50 75 100)")
+    training.add_argument("--seeds", nargs="+", type=int, default=None, help="default: 0 1 2")
+    training.add_argument("--epochs", type=int, default=None, help="BEAT-Net epochs at 100%% of the labels (6)")
+    training.add_argument("--cnn-epochs", type=int, default=None, help="CNN epochs at 100%% of the labels (10)")
+    training.add_argument("--min-steps", type=int, default=None, help="optimiser steps at least, small fractions (60)")
+    training.add_argument("--max-epochs", type=int, default=None, help="epochs at most (20)")
+    training.add_argument("--patience", type=int, default=None, help="early-stopping patience (4)")
+    training.add_argument("--batch-size", type=int, default=None)
+    training.add_argument("--lr", type=float, default=None)
+    training.add_argument("--budget-minutes", type=float, default=None,
+                          help="wall-clock budget shared by the training runs (all: of the whole run, 60)")
+    a = studies.add_parser("all", parents=[shared, training], help="the four studies in order (< 60 min, 2 CPUs)")
+    a.add_argument("--attention-runs", nargs="+", default=None,
+                   help="BEAT-Net runs for the attention study (default: the 100%% label-efficiency runs)")
+    a.add_argument("--model", default=None, help="model of the external study (default: the shipped model)")
+    a.add_argument("--n-boot", type=int, default=None)
+    studies.add_parser("label-efficiency", parents=[shared, training],
+                       help="BEAT-Net and the CNN on nested stratified fractions of the labels, several seeds")
+    r = studies.add_parser("robustness", parents=[shared], help="macro-AUC drop under test-time corruptions")
+    r.add_argument("--runs", nargs="+", default=None, help="run dirs (default: the 100%% runs in --runs-dir)")
+    r.add_argument("--groups", nargs="+", choices=["raw", "subset"], default=None)
+    r.add_argument("--seed", type=int, default=None, help="corruption seed (0)")
+    t = studies.add_parser("attention", parents=[shared], help="lead attention per label, Lead II, attribution")
+    t.add_argument("--runs", nargs="+", default=None, help="BEAT-Net run dirs (default: 100%% runs in --runs-dir)")
+    t.add_argument("--attribution", choices=["ablation", "integrated_gradients"], default=None)
+    t.add_argument("--min-support", type=int, default=None)
+    e = studies.add_parser("external", parents=[shared], help="the shipped model on the 200 LUDB records")
+    e.add_argument("--model", default=None, help="run dir (default: the shipped model)")
+    e.add_argument("--extra-runs", nargs="+", default=None, help="more runs (e.g. CNNs) to score side by side")
+    e.add_argument("--n-boot", type=int, default=None)
+    p.set_defaults(func=_run_experiments)
+
+
+def _run_experiments(args) -> int:
+    from pathlib import Path
+
+    from beatnet_core import experiments as ex
+    from beatnet_core.experiments.common import STUDY_FILES, cli_command
+
+    fixed = ("func", "command", "study", "data", "out", "runs_dir", "quick", "no_progress")
+    opts = {k: v for k, v in vars(args).items() if k not in fixed and v is not None}
+    command = cli_command(args.study, {"data": args.data, "out": args.out, "runs_dir": args.runs_dir,
+                                       "quick": args.quick, **opts})
+    if "fractions" in opts:
+        opts["fractions"] = [f / 100 for f in opts["fractions"]]
+    progress = not args.no_progress
+    if args.study == "all":
+        result = ex.run_all(args.data, args.out, args.runs_dir, quick=args.quick, progress=progress,
+                            command=command, **opts)
+        for name, seconds in result["study_seconds"].items():
+            status = f"FAILED: {result['errors'][name]}" if name in result["errors"] else "ok"
+            print(f"{name:<17} {seconds / 60:5.1f} min  {status}")
+        print(f"reports in {result['out_dir']} (summary: {Path(result['out_dir']) / 'README.md'}); "
+              f"{result['runtime_seconds'] / 60:.1f} min")
+        return 1 if result["errors"] else 0
+    out, runs_dir = Path(args.out), Path(args.runs_dir)
+    if args.quick:
+        out, runs_dir = out / "quick", runs_dir / "quick"
+        opts = {**ex.QUICK[args.study], **opts}
+    if args.study in ("label-efficiency", "robustness", "attention"):
+        opts["runs_dir"] = runs_dir
+    if args.study == "external" and "model" not in opts:
+        opts["model"], opts["model_note"] = ex.common.external_model(runs_dir)
+    try:
+        payload = ex.STUDIES[args.study](args.data, out, progress=progress, command=command, **opts)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.study}: claims {payload.get('claims')}")
+    print(f"wrote {out / STUDY_FILES[args.study]}.md/.json/.png and {out / 'README.md'}")
+    return 0
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -99,7 +99,9 @@ def benchmark_ptbxl(data_dir, task: str, seeds: int = 3, models: list[str] | Non
         for seed in range(seeds):
             cfg = TrainConfig(model=name, task=task, seed=seed, **train_overrides)
             run = Path(runs_dir) / task / f"{name}_seed{seed}"
-            summary = train(cfg, data_dir, run, progress=progress, dataset=ds)
+            summary = _finished_run(run, cfg)
+            if summary is None:   # resumable: a finished run with the same config is not trained again
+                summary = train(cfg, data_dir, run, progress=progress, dataset=ds)
             result = evaluate_run(run, data_dir, "test", n_boot=n_boot, seed=seed, progress=progress, dataset=ds)
             result["val_macro_auc"] = summary["val_macro_auc"]
             result["best_epoch"] = summary["best_epoch"]
@@ -124,6 +126,20 @@ def benchmark_ptbxl(data_dir, task: str, seeds: int = 3, models: list[str] | Non
         }
     write_benchmark_report(report, Path(report_dir))
     return report
+
+
+def _finished_run(run: Path, cfg) -> dict | None:
+    """The summary of a finished run in ``run`` trained with the same config (threads aside), else None."""
+    from dataclasses import asdict
+
+    path = run / "config.json"
+    if not (path.is_file() and (run / "weights.safetensors").is_file()):
+        return None
+    saved = json.loads(path.read_text())
+    want, have = asdict(cfg), dict(saved["train_config"])
+    want.pop("threads", None)
+    have.pop("threads", None)
+    return saved["summary"] if json.loads(json.dumps(want)) == have else None
 
 
 def write_benchmark_report(report: dict, report_dir: Path) -> Path:
@@ -160,3 +176,89 @@ def write_benchmark_report(report: dict, report_dir: Path) -> Path:
     path = report_dir / f"ptbxl_{task}.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def write_model_card(result: dict, run_dir, out_path, command: str) -> Path:
+    """``MODEL_CARD.md`` for a shipped run: its data, intended use, measured test metrics with CIs, limits.
+
+    Every figure in the card comes from ``result`` (an :func:`evaluate_run` output) and the run's own files.
+    """
+    run = Path(run_dir)
+    config = json.loads((run / "config.json").read_text())
+    labels = json.loads((run / "labels.json").read_text())
+    spec = json.loads((run / "conditioning.json").read_text())
+    splits = json.loads((run / "splits.json").read_text())
+    summary = config["summary"]
+    lo, hi = result["macro_auc_ci95"]
+    rows = []
+    for r in result["per_class"]:
+        if r["auc"] is None:
+            rows.append(f"| {r['label']} | {r['description']} | {r['support']} | - (no test positives) | - | - |")
+            continue
+        ci = r["auc_ci95"]
+        ci_text = f"{ci[0]:.3f}-{ci[1]:.3f}" if ci[0] is not None else "-"
+        rows.append(f"| {r['label']} | {r['description']} | {r['support']} | {r['auc']:.3f} | {ci_text} | "
+                    f"{r['sensitivity']:.2f} / {r['ppv']:.2f} |")
+    text = f"""# BEAT-Net model card
+
+**Not a medical device.** This model is for education and research. It must
+not be used to diagnose, treat or triage patients.
+
+## Model
+BEAT-Net (after Ma & Liao, arXiv 2601.07316): a beat encoder (1-D CNN shared
+across leads) embeds every lead of every heartbeat token, lead attention mixes
+the 12 leads of each beat, a transformer over the beats (positions from beat
+times and RR intervals) models the rhythm, and beat attention pools the record
+into a multi-label head. {summary['n_parameters']:,} parameters. Files in this
+folder: `weights.safetensors` (loaded without pickle), `config.json`,
+`labels.json`, `thresholds.json` (per-label thresholds maximising F1 on the
+validation fold), `conditioning.json`, `train_log.csv`, `splits.json`.
+
+## Training data
+PTB-XL 1.0.3 (Wagner et al., Scientific Data 7, 154, 2020; CC BY 4.0): the
+{len(splits['train']) + len(splits['val']) + len(splits['test'])} records with a label of task
+`{labels['task']}` among the 2,285 whose signals are in the project's shared data (records
+1-500 in the original raw layout, 1,819 further records as an amplitude-normalised
+250 Hz subset). Splits by `strat_fold`: {len(splits['train'])} training records (folds 1-8),
+{len(splits['val'])} validation (fold 9: early stopping and thresholds), {len(splits['test'])} test (fold 10).
+Preprocessing (the same function at inference): {spec['order']}th-order Butterworth band-pass
+{spec['band'][0]}-{spec['band'][1]} Hz, zero phase; per-lead z-score over the record; resampling to
+{spec['fs']:g} Hz; beats cut by the fused multi-lead QRS detector into windows from 0.256 s before
+to 0.448 s after each R peak. Training: {summary['epochs_run']} epochs (best: {summary['best_epoch']}),
+{summary['train_seconds'] / 60:.1f} min on a 2-core CPU; configuration in `config.json`.
+
+Labels ({len(labels['labels'])}): {', '.join(f"{c} ({labels['descriptions'].get(c, '')})" for c in labels['labels'])}.
+
+## Test results (PTB-XL fold 10, {result['records']} records)
+Macro-AUC over the {result['classes_evaluated']} labels with test positives:
+**{result['macro_auc']:.3f}** (95% bootstrap CI {lo:.3f}-{hi:.3f}, {result['bootstrap']['n_boot']} resamples);
+Fmax {result['fmax']:.3f}.
+
+| label | description | test positives | AUC | 95% CI | sensitivity / PPV at threshold |
+|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Labels with few test positives have wide intervals: read them as such.
+Reproduce: `{command}`
+
+## Intended use
+Teaching ECG interpretation (showing which leads and beats a model relies on,
+next to clinical criteria) and research on interpretable ECG models.
+Not for clinical decisions, screening or monitoring.
+
+## Known limits
+- Trained on 10 s resting 12-lead ECGs from one German dataset (PTB-XL, mostly
+  Schiller devices, 1989-1996); other populations, devices and settings may differ.
+- Inputs are z-scored per lead, as the training subset was: absolute voltages are
+  lost, so voltage criteria (LVH, low voltage) are weak and hypertrophy is
+  recognised from shape alone.
+- Only {len(splits['train'])} training records (about 8 % of PTB-XL): rare diagnoses are
+  unreliable or absent; labels not listed above are never predicted.
+- Beat tokens need detectable QRS complexes: records where the detector finds no beat
+  are refused; very noisy records give unreliable beats and predictions.
+- Attention shows what the model weighted, not why; it is not a clinical explanation.
+- Thresholds were tuned on {len(splits['val'])} validation records; probabilities are not calibrated.
+"""
+    out = Path(out_path)
+    out.write_text(text)
+    return out

@@ -31,6 +31,12 @@ from beatnet_core.ecg import ECG
 
 #: Shortest RR accepted (s): 250 bpm is 240 ms; a little below for jitter.
 REFRACTORY_S = 0.20
+#: A window's beats must stand this far above the envelope's median (its noise
+#: floor): >= 17 on every LUDB record, ~1.2 for white noise.
+MIN_PEAK_TO_FLOOR = 4.0
+#: The QRS band (5-30 Hz) must carry at least this fraction of the signal's
+#: amplitude, else there are no QRS complexes at all (a slow wave, a drift).
+MIN_QRS_BAND_FRACTION = 0.01
 #: Length of the windows long recordings are cut into, and their overlap (s).
 WINDOW_S = 60.0
 OVERLAP_S = 3.0
@@ -101,10 +107,11 @@ def _enforce_refractory(r: np.ndarray, fs: float) -> np.ndarray:
 
 # --------------------------------------------------------------------------- fused
 
-def _qrs_envelope(x: np.ndarray, fs: float) -> np.ndarray:
-    """Combined QRS-slope envelope of all leads, shape (samples,)."""
+def _qrs_envelope(x: np.ndarray, fs: float) -> tuple[np.ndarray, float]:
+    """Combined QRS-slope envelope of all leads (samples,), and the QRS band's share of the amplitude."""
     sos = sps.butter(2, [5.0, min(30.0, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
     qrs_band = sps.sosfiltfilt(sos, x, axis=0)
+    band_fraction = float(np.median(qrs_band.std(axis=0) / np.maximum(x.std(axis=0), 1e-12)))
     slope = np.gradient(qrs_band, axis=0) * fs
     energy = slope ** 2
     # Scale each lead by the typical height of its own slope-energy peaks (the
@@ -121,7 +128,7 @@ def _qrs_envelope(x: np.ndarray, fs: float) -> np.ndarray:
     # Integrate over ~ a QRS duration (centred, so the envelope does not lag).
     width = max(1, int(round(0.08 * fs)))
     envelope = np.convolve(combined, np.ones(width) / width, mode="same")
-    return envelope
+    return envelope, band_fraction
 
 
 def _fused(signal: np.ndarray, lead_mask: np.ndarray, fs: float) -> np.ndarray:
@@ -130,12 +137,14 @@ def _fused(signal: np.ndarray, lead_mask: np.ndarray, fs: float) -> np.ndarray:
     x = np.nan_to_num(x)
     if x.shape[0] < int(0.5 * fs):
         return np.zeros(0, np.int64)
-    envelope = _qrs_envelope(x, fs)
+    envelope, band_fraction = _qrs_envelope(x, fs)
     candidates, _ = sps.find_peaks(envelope, distance=max(1, int(REFRACTORY_S * fs)))
-    if candidates.size == 0:
+    if candidates.size == 0 or band_fraction < MIN_QRS_BAND_FRACTION:
         return np.zeros(0, np.int64)
     heights = envelope[candidates]
     beats = _adaptive_threshold(candidates, heights, fs)
+    if beats.size == 0 or np.median(heights[beats]) < MIN_PEAK_TO_FLOOR * np.median(envelope):
+        return np.zeros(0, np.int64)   # nothing stands out of the noise: no QRS complexes here
     return _place_on_r_peak(x, fs, candidates[beats])
 
 

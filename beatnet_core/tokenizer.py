@@ -81,14 +81,17 @@ class BeatTokens:
         """(beats, 2) RR before and after, seconds."""
         return np.stack([self.rr_before, self.rr_after], axis=-1)
 
+    def select(self, beats) -> "BeatTokens":
+        """The tokens of some beats only (a slice or index array)."""
+        return replace(self, windows=self.windows[beats], r_samples=self.r_samples[beats],
+                       r_times=self.r_times[beats], rr_before=self.rr_before[beats],
+                       rr_after=self.rr_after[beats], beat_mask=self.beat_mask[beats])
+
     def pad(self, n_beats: int) -> "BeatTokens":
         """Pad with masked beats (or keep the first ``n_beats``) to exactly ``n_beats``."""
         have = self.windows.shape[0]
         if have >= n_beats:
-            sl = slice(0, n_beats)
-            return replace(self, windows=self.windows[sl], r_samples=self.r_samples[sl],
-                           r_times=self.r_times[sl], rr_before=self.rr_before[sl],
-                           rr_after=self.rr_after[sl], beat_mask=self.beat_mask[sl])
+            return self.select(slice(0, n_beats))
         extra = n_beats - have
 
         def grow(a, fill):

@@ -30,7 +30,7 @@ import csv
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +66,7 @@ class TrainConfig:
     min_count: int = 10               # drop labels with fewer positives among the records loaded
     pos_weight: str = "sqrt"          # "none", "sqrt" or "full" (neg/pos) positive weights in BCE
     threads: int = 2
+    augment: bool = True              # BEAT-Net: random beat sub-sequences + token noise; CNNs: random crops
     max_minutes: float | None = None  # wall-clock budget; stops after the epoch that exceeds it
     model_overrides: dict = field(default_factory=dict)
 
@@ -93,21 +94,42 @@ def load_task(data_dir, task: str, min_count: int = 10, progress: bool = True) -
 class TokenInputs:
     """Heartbeat tokens of every record, computed once; batches padded to their longest record."""
 
-    def __init__(self, ds: PTBXLDataset, progress: bool = True):
+    def __init__(self, ds: PTBXLDataset, progress: bool = True, augment: bool = False):
         from tqdm import tqdm
 
+        self.augment = augment
         self.items = [tokenize_conditioned(ds.signals[i], ds.fs, ds.lead_mask[i], source=f"ecg_id {ds.ecg_id[i]}")
                       for i in tqdm(range(len(ds)), desc="tokenizing", unit="rec", disable=not progress,
                                     leave=False)]
 
     def batch(self, idx: np.ndarray, train: bool, rng: np.random.Generator) -> dict[str, torch.Tensor]:
-        arrays = stack_tokens([self.items[i] for i in idx])
+        items = [self.items[i] for i in idx]
+        if train and self.augment:
+            items = [_augment_tokens(t, rng) for t in items]
+        arrays = stack_tokens(items)
         return {k: torch.from_numpy(v) for k, v in arrays.items()}
 
     def eval_batches(self, idx: np.ndarray, batch_size: int):
         for start in range(0, len(idx), batch_size):
             chunk = idx[start:start + batch_size]
             yield chunk, self.batch(chunk, False, None), None
+
+
+def _augment_tokens(tokens, rng: np.random.Generator, min_span: float = 0.5, noise_sd: float = 0.03):
+    """A random contiguous run of beats covering 50-100 % of the record, with light noise.
+
+    The token analogue of the CNNs' random crops: the model must diagnose
+    from any few seconds of rhythm, as clinicians do from a short strip, and
+    cannot memorise a record's exact beat sequence. RR intervals stay the true
+    ones (a beat's neighbours exist even if cropped away).
+    """
+    n = tokens.windows.shape[0]
+    keep = max(2, int(np.ceil(n * rng.uniform(min_span, 1.0))))
+    if keep < n:
+        start = int(rng.integers(0, n - keep + 1))
+        tokens = tokens.select(slice(start, start + keep))
+    noise = rng.normal(0.0, noise_sd, tokens.windows.shape).astype(np.float32)
+    return replace(tokens, windows=tokens.windows + noise * tokens.lead_mask[None, :, None])
 
 
 class SignalInputs:
@@ -135,8 +157,8 @@ class SignalInputs:
             yield chunk, {"signal": torch.from_numpy(crops)}, len(starts)
 
 
-def make_inputs(model: nn.Module, ds: PTBXLDataset, progress: bool = True):
-    return TokenInputs(ds, progress) if model.input_kind == "tokens" else SignalInputs(ds)
+def make_inputs(model: nn.Module, ds: PTBXLDataset, progress: bool = True, augment: bool = False):
+    return TokenInputs(ds, progress, augment) if model.input_kind == "tokens" else SignalInputs(ds)
 
 
 def forward_logits(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -181,7 +203,8 @@ def _lr_at(step: int, total: int, warmup: int, base: float) -> float:
     return base * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def train(cfg: TrainConfig, data_dir, out_dir, progress: bool = True, dataset: PTBXLDataset | None = None) -> dict:
+def train(cfg: TrainConfig, data_dir, out_dir, progress: bool = True, dataset: PTBXLDataset | None = None,
+          inputs=None) -> dict:
     """Train one model; write the run directory; return a summary (best epoch, validation AUC, time).
 
     Parameters
@@ -190,6 +213,8 @@ def train(cfg: TrainConfig, data_dir, out_dir, progress: bool = True, dataset: P
     data_dir : path of the PTB-XL data (official layout and/or the shared subset)
     out_dir : run directory to create
     dataset : an already loaded :func:`load_task` result (saves reloading in loops)
+    inputs : ``make_inputs(model, dataset)`` already built for this model's input kind (tokens or
+        signal), to share one tokenization among the runs of a loop on the same ``dataset``
     """
     from tqdm import tqdm
 
@@ -205,7 +230,10 @@ def train(cfg: TrainConfig, data_dir, out_dir, progress: bool = True, dataset: P
     y = ds.labels.astype(np.float32)
 
     model = build_model(cfg.model, n_classes=len(ds.label_names), **cfg.model_overrides)
-    inputs = make_inputs(model, ds, progress)
+    if inputs is None:
+        inputs = make_inputs(model, ds, progress, augment=cfg.augment)
+    elif isinstance(inputs, TokenInputs):
+        inputs.augment = cfg.augment   # shared tokens: augmentation follows this run's config
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=_pos_weight(y[train_idx], cfg.pos_weight))
     steps_per_epoch = math.ceil(len(train_idx) / cfg.batch_size)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Install everything, then start BEAT-Net on the bundled sample ECGs.
+# Install everything, then start the BEAT-Net app (bundled model, bundled sample ECGs).
+# Open the printed address in a browser. Options: --port N (default 8501),
+# --address 0.0.0.0 to serve other machines (default 127.0.0.1: this machine only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q -r requirements.txt
 python3 -m pip install -q --no-deps -e .
-# Until the Streamlit app lands, the CLI's main job: read every sample ECG,
-# detect its beats and print what was found.
-exec beatnet inspect sample_ecgs/*.hea
+exec python3 app/launch.py "$@"

@@ -148,3 +148,14 @@ def test_cli_inspect(data_dir, capsys):
     assert main(["inspect", str(data_dir / "ludb" / "data" / "1.hea")]) == 0
     out = capsys.readouterr().out
     assert "beats:" in out and "bradycardia" in out.lower()
+
+
+def test_no_beats_are_invented_in_noise_or_slow_waves():
+    """White noise and a 0.3 Hz wave have no QRS complexes: the detector must say so."""
+    rng = np.random.default_rng(0)
+    noise = make_ecg(rng.normal(size=(5000, 12)), 500, LEADS, source="noise")
+    t = np.arange(5000) / 500
+    slow = make_ecg(np.tile(np.sin(2 * np.pi * 0.3 * t)[:, None], (1, 12)), 500, LEADS, source="slow")
+    assert detect_qrs(noise).size == 0 and detect_qrs(slow).size == 0
+    with pytest.raises(ECGFormatError, match="no heartbeats"):
+        tokenize(noise)
