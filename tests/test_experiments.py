@@ -13,7 +13,7 @@ from beatnet_core.experiments import QUICK, attention, corrupt, external_validat
 from beatnet_core.experiments.common import small_rows, update_summary
 from beatnet_core.experiments.corruptions import zeroed_leads
 from beatnet_core.experiments.label_efficiency import TINY_MODELS, plan_epochs
-from beatnet_core.experiments.ludb import label_level, ludb_targets, read_ludb_diagnoses
+from beatnet_core.data.ludb import label_level, ludb_targets, read_ludb_diagnoses
 from beatnet_core.signal import bandpass
 from beatnet_core.train import TrainConfig, load_task, train
 

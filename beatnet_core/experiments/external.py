@@ -6,7 +6,7 @@ record is read from its WFDB files and diagnosed by
 :class:`beatnet_core.predict.BeatNetPredictor` exactly as a user's file would
 be (the deployed path: reader, conditioning, tokenizer on the raw record).
 LUDB's diagnoses are mapped to the model's labels by
-:mod:`beatnet_core.experiments.ludb` where the mapping is sound; every other
+:mod:`beatnet_core.data.ludb` where the mapping is sound; every other
 diagnosis is listed as not mapped, with the reason. Per label: AUC with
 support and a 95 % percentile-bootstrap CI (:func:`beatnet_core.metrics.bootstrap_ci`,
 records resampled), and sensitivity/specificity at the model's validation
@@ -28,7 +28,7 @@ import numpy as np
 from beatnet_core.ecg import ECGFormatError
 from beatnet_core.experiments import common
 from beatnet_core.experiments.common import DISPLAY, fmt, mean_sd
-from beatnet_core.experiments.ludb import (NOT_MAPPED, label_level, ludb_targets, read_ludb_diagnoses, rule_for,
+from beatnet_core.data.ludb import (NOT_MAPPED, label_level, ludb_targets, read_ludb_diagnoses, rule_for,
                                            unmapped_diagnoses)
 
 #: The claim checked: AFIB AUC on LUDB at least this.
