@@ -87,6 +87,11 @@ def _add_bench(sub):
     t.add_argument("--records", type=int, default=50)
     t.add_argument("--threads", type=int, default=1)
     t.set_defaults(func=_run_bench_tokenize)
+    pr = bench.add_parser("predict", help="prediction speed: one record on one core, and batch records/s")
+    pr.add_argument("--data-dir", required=True, help="LUDB folder")
+    pr.add_argument("--model", default=None, help="run directory (default: the bundled model)")
+    pr.add_argument("--records", type=int, default=50)
+    pr.set_defaults(func=_run_bench_predict)
 
 
 def _run_bench_qrs(args) -> int:
@@ -102,6 +107,17 @@ def _run_bench_tokenize(args) -> int:
     r = bench_tokenize(args.data_dir, n_records=args.records, threads=args.threads)
     print(f"tokenize ({r['shape']}, {r['records']} records x {r['repeats']}, {r['threads']} thread(s)): "
           f"median {r['median_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms")
+    return 0
+
+
+def _run_bench_predict(args) -> int:
+    from beatnet_core.bench.speed import bench_predict
+
+    r = bench_predict(args.data_dir, model=args.model, n_records=args.records)
+    print(f"predict one 10 s 12-lead 500 Hz record (tokenize + model + attention, 1 core): "
+          f"median {r['single_median_ms']:.1f} ms, p95 {r['single_p95_ms']:.1f} ms")
+    print(f"batch prediction ({r['records']} records x {r['repeats']}, batches of {r['batch_size']}, "
+          f"{r['batch_threads']} threads): {r['batch_records_per_s']:.0f} records/s")
     return 0
 
 

@@ -178,7 +178,7 @@ def write_benchmark_report(report: dict, report_dir: Path) -> Path:
     return path
 
 
-def write_model_card(result: dict, run_dir, out_path, command: str) -> Path:
+def write_model_card(result: dict, run_dir, out_path, command: str, training_note: str = "") -> Path:
     """``MODEL_CARD.md`` for a shipped run: its data, intended use, measured test metrics with CIs, limits.
 
     Every figure in the card comes from ``result`` (an :func:`evaluate_run` output) and the run's own files.
@@ -225,7 +225,7 @@ Preprocessing (the same function at inference): {spec['order']}th-order Butterwo
 {spec['band'][0]}-{spec['band'][1]} Hz, zero phase; per-lead z-score over the record; resampling to
 {spec['fs']:g} Hz; beats cut by the fused multi-lead QRS detector into windows from 0.256 s before
 to 0.448 s after each R peak. Training: {summary['epochs_run']} epochs (best: {summary['best_epoch']}),
-{summary['train_seconds'] / 60:.1f} min on a 2-core CPU; configuration in `config.json`.
+{summary['train_seconds'] / 60:.1f} min on a 2-core CPU{training_note}; configuration in `config.json`.
 
 Labels ({len(labels['labels'])}): {', '.join(f"{c} ({labels['descriptions'].get(c, '')})" for c in labels['labels'])}.
 

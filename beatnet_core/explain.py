@@ -250,7 +250,8 @@ def lead_attribution(predictor, x, label) -> np.ndarray:
     mask = inputs["lead_mask"].to(torch.float32)
     with torch.no_grad():
         attr = FeatureAblation(by_lead).attribute(mask, baselines=0.0, perturbations_per_eval=mask.shape[1])
-    return attr[0].cpu().numpy().astype(np.float32)
+    # hiding a lead that is already hidden changes nothing: exactly 0, not batch-size float noise
+    return np.where(mask[0].cpu().numpy() > 0.5, attr[0].cpu().numpy(), 0.0).astype(np.float32)
 
 
 def beat_attribution(predictor, x, label) -> np.ndarray:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from beatnet_core.evaluate import evaluate_run
+from beatnet_core.evaluate import evaluate_run, write_model_card
 from beatnet_core.metrics import bootstrap_ci, f1_thresholds, fmax, macro_auc, per_class_auc
 from beatnet_core.model import build_model
 from beatnet_core.train import TrainConfig, load_run, load_task, make_inputs, predict_scores, train
@@ -81,6 +81,10 @@ def test_evaluate_run(small_ptbxl, data_dir, tmp_path):
     lo, hi = result["macro_auc_ci95"]
     assert lo <= result["macro_auc"] <= hi
     assert {r["label"] for r in result["per_class"]} == set(small_ptbxl.label_names)
+    card = write_model_card(result, tmp_path / "run", tmp_path / "MODEL_CARD.md", "beatnet evaluate ...").read_text()
+    assert f"{result['macro_auc']:.3f}" in card and "Not a medical device" in card
+    for row in result["per_class"]:
+        assert f"| {row['label']} |" in card
 
 
 def test_metrics_match_scikit_learn():

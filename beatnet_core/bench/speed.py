@@ -37,3 +37,47 @@ def bench_tokenize(data_dir: Path, n_records: int = 50, repeats: int = 5, thread
     return {"records": len(ecgs), "repeats": repeats, "threads": threads,
             "median_ms": float(np.median(t)), "p95_ms": float(np.percentile(t, 95)),
             "shape": f"{ecgs[0].n_samples} samples x 12 leads at {ecgs[0].fs:g} Hz"}
+
+
+def bench_predict(data_dir: Path, model=None, n_records: int = 50, repeats: int = 3,
+                  batch_size: int = 64) -> dict:
+    """Prediction speed of the bundled (or given) model on real 10 s, 12-lead, 500 Hz LUDB records.
+
+    - one record at a time (tokenize + model + attention), pinned to one core, one thread: median ms;
+    - batch prediction (``predict_many``) of all records with the machine's cores: records per second.
+    Files are read beforehand, so reading is not timed.
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from beatnet_core.predict import BeatNetPredictor
+
+    folder = Path(data_dir) / "data" if (Path(data_dir) / "data").is_dir() else Path(data_dir)
+    paths = sorted(folder.glob("*.hea"), key=lambda p: int(p.stem) if p.stem.isdigit() else p.stem)
+    ecgs = [load_ecg(p) for p in paths[:n_records]]
+    predictor = BeatNetPredictor.load(model)
+
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    torch.set_num_threads(len(cores) if cores else 2)
+    predictor.predict_many(ecgs[:8])  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        predictor.predict_many(ecgs, batch_size=batch_size)
+    batch_rate = repeats * len(ecgs) / (time.perf_counter() - t0)
+
+    single = []
+    if cores:
+        os.sched_setaffinity(0, {cores[0]})
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        for _ in range(repeats):
+            for ecg in ecgs:
+                t = time.perf_counter()
+                predictor.predict(ecg)
+                single.append(time.perf_counter() - t)
+    if cores:
+        os.sched_setaffinity(0, set(cores))
+    t = np.asarray(single) * 1000
+    return {"records": len(ecgs), "repeats": repeats, "single_median_ms": float(np.median(t)),
+            "single_p95_ms": float(np.percentile(t, 95)), "batch_records_per_s": float(batch_rate),
+            "batch_size": batch_size, "batch_threads": len(cores) if cores else 2}
