@@ -195,7 +195,7 @@ def _one_run(path, data_dir, attribution: str, min_support: int, max_records, pr
                            "lead_ii_rank_per_record_mean": float(np.mean([_rank(r, LEAD_II) for r in imp])),
                            "top3": [LEADS[j] for j in np.argsort(-mean, kind="stable")[:3]],
                            "spearman": rho.get(name, [])}
-    return {"run": str(path), "task": predictor.run["task"], "model_labels": predictor.label_names,
+    return {"run": common.display_path(path), "task": predictor.run["task"], "model_labels": predictor.label_names,
             "records": int(len(part)), "overall_mean_importance": importance.mean(axis=0),
             "overall_lead_ii_rank": _rank(importance.mean(axis=0), LEAD_II), "labels": per_label,
             "records_without_beats": int(sum(t.windows.shape[0] == 0 for t in tokens))}

@@ -353,6 +353,19 @@ def environment(threads: int | None = None) -> dict:
             "torch_threads": threads if threads is not None else torch.get_num_threads()}
 
 
+def display_path(path) -> str:
+    """A path as reports should show it: relative to the working directory when inside it.
+
+    Reports are committed and read on other machines: no absolute paths of this one.
+    """
+    text = str(path)
+    if os.path.isabs(text):
+        rel = os.path.relpath(text)
+        if not rel.startswith(".." + os.sep + ".." + os.sep):
+            return rel
+    return text
+
+
 def cli_command(study: str, options: dict) -> str:
     """The ``beatnet experiments`` command line that reproduces a study (options in CLI spelling)."""
     parts = ["beatnet", "experiments", study]
@@ -363,9 +376,9 @@ def cli_command(study: str, options: dict) -> str:
         if value is True:
             parts.append(flag)
         elif isinstance(value, (list, tuple)):
-            parts += [flag] + [str(v) for v in value]
+            parts += [flag] + [display_path(v) for v in value]
         else:
-            parts += [flag, str(value)]
+            parts += [flag, display_path(value)]
     return " ".join(parts)
 
 

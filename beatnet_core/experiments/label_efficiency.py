@@ -221,7 +221,7 @@ def label_efficiency(data_dir, out_dir="reports", runs_dir="runs/experiments", *
             "train_records": summary["train_records"], "train_seconds": summary["train_seconds"],
             "stopped_early": bool(early),
             "hit_time_cap": bool(summary["epochs_run"] < job["epochs_planned"] and not early),
-            "reused": reused, "run_dir": str(run),
+            "reused": reused, "run_dir": common.display_path(run),
         }
 
     payload = _summarise(results, models, fractions, seeds)

@@ -208,7 +208,7 @@ def robustness(data_dir, out_dir="reports", runs_dir="runs/experiments", *, runs
             "data": str(data_dir), "out": str(out_dir), "runs_dir": None if runs else str(runs_dir),
             "runs": [str(p) for p in paths] if runs else None, "groups": list(rows), "seed": seed,
             "max_records": max_records}),
-        "runs": {k: str(r.path) for k, r in zip(run_keys, loaded)}, "models": models, "labels": labels,
+        "runs": {k: common.display_path(r.path) for k, r in zip(run_keys, loaded)}, "models": models, "labels": labels,
         "task": loaded[0].info["task"], "seed": seed, "conditioning": asdict(spec),
         "conditions": [{"key": condition_key(k, s), "kind": k, "severity": s, "unit": UNITS[k]} for k, s in conditions],
         "groups": {g: {"records": int(r.size), "ecg_ids": ds.ecg_id[r]} for g, r in rows.items()},
