@@ -12,6 +12,7 @@ training time, parameter counts, and the commands.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 import time
@@ -112,8 +113,9 @@ def benchmark_ptbxl(data_dir, task: str, seeds: int = 3, models: list[str] | Non
                       f"{summary['train_seconds']:.0f} s", file=sys.stderr)
     report = {"task": task, "seeds": seeds, "data_dir": str(data_dir), "records": len(ds),
               "test_records": int(len(ds.split().test)), "labels": ds.label_names,
-              "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, torch threads "
-                         f"{TrainConfig.threads}", "date": time.strftime("%Y-%m-%d"),
+              "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch threads per run: "
+                         f"{sorted({r['train_config']['threads'] for rs in results.values() for r in rs})}",
+              "date": time.strftime("%Y-%m-%d"),
               "train_overrides": train_overrides, "models": {}}
     for name, rs in results.items():
         aucs = np.array([r["macro_auc"] for r in rs])
@@ -155,7 +157,7 @@ def write_benchmark_report(report: dict, report_dir: Path) -> Path:
              f"    beatnet benchmark ptbxl --task {task} --seeds {report['seeds']} --data {report['data_dir']}"
              + "".join(f" --{k.replace('_', '-')} {v}" for k, v in report["train_overrides"].items()), "",
              "| model | parameters | test macro-AUC (mean +- sd) | per-seed test macro-AUC [95% CI] | "
-             "val macro-AUC | Fmax | training time |",
+             "val macro-AUC | Fmax | training time (wall clock, mean) |",
              "|---|---|---|---|---|---|---|"]
     for name, m in report["models"].items():
         per_seed = "; ".join(f"{r['macro_auc']:.4f} [{r['macro_auc_ci95'][0]:.3f}-{r['macro_auc_ci95'][1]:.3f}]"
