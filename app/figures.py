@@ -457,6 +457,11 @@ def lead_comparison_figure(attention: np.ndarray, attribution: np.ndarray, lead_
                          name="lead ablation", hovertemplate="%{x}: %{y:+.3f} log-odds<extra></extra>"),
                   row=1, col=2)
     fig.update_yaxes(title_text="share", row=1, col=1)
+    return _style_comparison(fig, height)
+
+
+def _style_comparison(fig: go.Figure, height: int) -> go.Figure:
+    """Shared look of the attention-vs-attribution pairs: log-odds axis on the right panel."""
     fig.update_yaxes(title_text="Δ log-odds", row=1, col=2, zeroline=True, zerolinecolor="#111827")
     fig.update_yaxes(automargin=True)
     fig.update_layout(height=height, showlegend=False, margin=dict(l=50, r=4, t=40, b=30), plot_bgcolor="white")
@@ -480,12 +485,7 @@ def beat_comparison_figure(beat_attention: np.ndarray, beat_attribution: np.ndar
                          hovertemplate="beat %{x}: %{y:+.3f} log-odds<extra></extra>"), row=1, col=2)
     fig.update_xaxes(title_text="beat", dtick=1)
     fig.update_yaxes(title_text="weight", row=1, col=1)
-    fig.update_yaxes(title_text="Δ log-odds", row=1, col=2, zeroline=True, zerolinecolor="#111827")
-    fig.update_yaxes(automargin=True)
-    fig.update_layout(height=height, showlegend=False, margin=dict(l=50, r=4, t=40, b=30), plot_bgcolor="white")
-    for ann in fig.layout.annotations:
-        ann.update(font=dict(size=13))
-    return fig
+    return _style_comparison(fig, height)
 
 
 # --------------------------------------------------------------------------- gallery
