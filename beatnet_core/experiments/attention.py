@@ -330,8 +330,7 @@ def _markdown(p: dict) -> str:
         "# Attention: lead attention per diagnosis, Lead II for rhythm, agreement with attribution", "",
         f"Claim tested ({common.PAPER}): BEAT-Net's lead attention prioritises Lead II for rhythm diagnoses; "
         f"target here: Lead II in the top {CLAIM_TOP} leads for the rhythm labels on average.", "",
-        f"Measured {p['environment']['date']} ({p['environment']['machine']}); {p['runtime_seconds'] / 60:.1f} min. "
-        "Reproduce with:", "", *common.reproduce(p),
+        *common.measured(p),
         f"Runs ({len(p['runs'])}, averaged): {', '.join(f'`{r}`' for r in p['runs'])}; task(s) {p['tasks']}, "
         f"outputs {p['model_labels']}. Records: PTB-XL test fold (`strat_fold` 10), {p['test_records']} records; "
         f"labels carried by at least {p['min_support']} of them. Importance of a lead = lead attention x beat "

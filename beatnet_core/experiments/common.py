@@ -382,6 +382,14 @@ def cli_command(study: str, options: dict) -> str:
     return " ".join(parts)
 
 
+def measured(payload: dict, with_torch: bool = False) -> list[str]:
+    """Markdown lines: when and where a study was measured, how long it took, and how to reproduce it."""
+    env = payload["environment"]
+    where = env["machine"] + (f", torch {env['torch']}, {env['torch_threads']} threads" if with_torch else "")
+    return [f"Measured {env['date']} ({where}); {payload['runtime_seconds'] / 60:.1f} min. Reproduce with:", "",
+            *reproduce(payload)]
+
+
 def reproduce(payload: dict) -> list[str]:
     """Markdown lines: the command that produced a report and, if different, the study's own command."""
     lines = [f"    {payload['command']}", ""]

@@ -263,8 +263,7 @@ def _markdown(p: dict) -> str:
         "# External validation on LUDB", "",
         f"The shipped model on the Lobachevsky University database ({common.LUDB_REF}): {p['records']} records, "
         "12 leads, 500 Hz, 10 s, from another hospital, device and country than PTB-XL. Target: AFIB AUC >= 0.95.",
-        "", f"Measured {p['environment']['date']} ({p['environment']['machine']}); "
-        f"{p['runtime_seconds'] / 60:.1f} min. Reproduce with:", "", *common.reproduce(p),
+        "", *common.measured(p),
         f"Model: `{p['model']}` (task `{p['task']}`, outputs {p['model_labels']})"
         + (f". {p['model_note']}" if p.get("model_note") else "") + f". Diagnoses read from {p['diagnosis_source']}. "
         f"AUC 95 % CIs: percentile bootstrap over records, {p['bootstrap']['n_boot']} resamples, seed "

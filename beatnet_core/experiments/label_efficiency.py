@@ -347,9 +347,7 @@ def _markdown(p: dict) -> str:
         "# Label efficiency: BEAT-Net vs CNN on fractions of the PTB-XL labels", "",
         f"Claim tested ({common.PAPER}): BEAT-Net reaches 97 % of its full-data superdiagnostic macro-AUC with "
         f"<= 35 % of the labels, and is above the CNN at every fraction <= 35 %.", "",
-        f"Measured {p['environment']['date']} ({p['environment']['machine']}, torch "
-        f"{p['environment']['torch']}, {p['environment']['torch_threads']} threads); {p['runtime_seconds'] / 60:.1f} "
-        f"min. Reproduce with:", "", *common.reproduce(p),
+        *common.measured(p, with_torch=True),
         f"Data: PTB-XL ({common.PTBXL_REF}) records in `{p['data']['ptbxl']}`: {p['data']['records']} records "
         f"with a `{p['task']}` label ({p['data']['sources']}); train = folds 1-8 ({p['data']['train_records']}), "
         f"validation = fold 9 ({p['data']['val_records']}), test = fold 10 ({p['data']['test_records']}). "

@@ -460,8 +460,7 @@ def _markdown(p: dict) -> str:
         "# Robustness: BEAT-Net vs CNN under test-time corruptions", "",
         f"Claim tested ({common.PAPER}): BEAT-Net is more robust than CNNs; target here: at SNR 10 dB and with 3 "
         f"missing leads, BEAT-Net loses at most half the macro-AUC that the CNN loses.", "",
-        f"Measured {p['environment']['date']} ({p['environment']['machine']}); {p['runtime_seconds'] / 60:.1f} min. "
-        "Reproduce with:", "", *common.reproduce(p),
+        *common.measured(p),
         f"Runs: {', '.join(f'`{k}`' for k in p['runs'])} (task `{p['task']}`, labels {p['labels']}). Test records "
         f"(`strat_fold` 10): " + "; ".join(f"{g}: {v['records']}" for g, v in p["groups"].items()) + ". "
         "`raw` = PTB-XL records 1-500 in mV (corrupted before conditioning); `subset` = already-conditioned "
