@@ -91,7 +91,7 @@ def benchmark_ptbxl(data_dir, task: str, seeds: int = 3, models: list[str] | Non
     every model alike (e.g. ``epochs``), so the training budget is the same.
     """
     from beatnet_core.model import MODELS
-    from beatnet_core.train import TrainConfig, load_task, train
+    from beatnet_core.train import TrainConfig, finished_with, load_task, train
 
     models = models or list(MODELS)
     ds = load_task(data_dir, task, TrainConfig.min_count, progress)
@@ -100,7 +100,7 @@ def benchmark_ptbxl(data_dir, task: str, seeds: int = 3, models: list[str] | Non
         for seed in range(seeds):
             cfg = TrainConfig(model=name, task=task, seed=seed, **train_overrides)
             run = Path(runs_dir) / task / f"{name}_seed{seed}"
-            summary = _finished_run(run, cfg)
+            summary = finished_with(run, cfg)
             if summary is None:   # resumable: a finished run with the same config is not trained again
                 summary = train(cfg, data_dir, run, progress=progress, dataset=ds)
             result = evaluate_run(run, data_dir, "test", n_boot=n_boot, seed=seed, progress=progress, dataset=ds)
@@ -128,20 +128,6 @@ def benchmark_ptbxl(data_dir, task: str, seeds: int = 3, models: list[str] | Non
         }
     write_benchmark_report(report, Path(report_dir))
     return report
-
-
-def _finished_run(run: Path, cfg) -> dict | None:
-    """The summary of a finished run in ``run`` trained with the same config (threads aside), else None."""
-    from dataclasses import asdict
-
-    path = run / "config.json"
-    if not (path.is_file() and (run / "weights.safetensors").is_file()):
-        return None
-    saved = json.loads(path.read_text())
-    want, have = asdict(cfg), dict(saved["train_config"])
-    want.pop("threads", None)
-    have.pop("threads", None)
-    return saved["summary"] if json.loads(json.dumps(want)) == have else None
 
 
 def write_benchmark_report(report: dict, report_dir: Path) -> Path:

@@ -3,6 +3,7 @@
 The fraction sampler (nested, stratified) is tested in test_data.py.
 """
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,10 +13,10 @@ from beatnet_core.cli import main
 from beatnet_core.experiments import QUICK, attention, corrupt, external_validation, run_all, snr_db
 from beatnet_core.experiments.common import small_rows, update_summary
 from beatnet_core.experiments.corruptions import zeroed_leads
-from beatnet_core.experiments.label_efficiency import TINY_MODELS, plan_epochs
+from beatnet_core.experiments.label_efficiency import TINY_MODELS, plan_epochs, plan_runs
 from beatnet_core.data.ludb import label_level, ludb_targets, read_ludb_diagnoses
 from beatnet_core.signal import bandpass
-from beatnet_core.train import TrainConfig, load_task, train
+from beatnet_core.train import TrainConfig, cpu_has_native_bf16, load_task, train
 
 
 # --------------------------------------------------------------------------- corruptions on a real record
@@ -122,6 +123,15 @@ def test_epoch_plan_gives_small_fractions_enough_steps():
     assert plan_epochs(89, 64, 6, 60, 20) == 20            # capped
 
 
+def test_run_plan_costs_follow_the_training_arithmetic():
+    args = (["beatnet", "xresnet1d101"], [0], [0.5, 1.0], 1772, 250, {"beatnet": 6, "xresnet1d101": 10}, 60, 20, 64)
+    fp32, total32 = plan_runs(*args, budget_minutes=50, dtype="float32")
+    bf16, total16 = plan_runs(*args, budget_minutes=50, dtype="bfloat16")
+    assert [j["epochs_planned"] for j in fp32] == [j["epochs_planned"] for j in bf16]   # same plan ...
+    assert total16 < total32                                                           # ... cheaper in bfloat16
+    assert sum(j["max_minutes"] for j in bf16) == pytest.approx(50)                    # the caps share the budget
+
+
 # --------------------------------------------------------------------------- LUDB mapping
 
 @pytest.fixture(scope="module")
@@ -201,6 +211,12 @@ def test_smoke_label_efficiency(smoke):
         assert runs["0.50"]["0"]["train_records"] < runs["1.00"]["0"]["train_records"]
         assert 0 <= runs["1.00"]["0"]["test_macro_auc"] <= 1
     assert set(p["figure"]["series"]) == {"beatnet", "xresnet1d101"}
+    # every run was trained in the arithmetic the report states ("auto": what this CPU has)
+    dtype = p["budget"]["training_dtype"]
+    assert dtype == ("bfloat16" if cpu_has_native_bf16() else "float32")
+    for model in ("beatnet", "xresnet1d101"):
+        config = json.loads((Path(p["results"][model]["1.00"]["0"]["run_dir"]) / "config.json").read_text())
+        assert config["summary"]["train_dtype"] == dtype
 
 
 def test_smoke_robustness(smoke):

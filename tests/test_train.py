@@ -9,7 +9,8 @@ from sklearn.metrics import roc_auc_score
 from beatnet_core.evaluate import evaluate_run, write_model_card
 from beatnet_core.metrics import bootstrap_ci, f1_thresholds, fmax, macro_auc, per_class_auc
 from beatnet_core.model import build_model
-from beatnet_core.train import TrainConfig, load_run, load_task, make_inputs, predict_scores, train
+from beatnet_core.train import (TrainConfig, cpu_has_native_bf16, finished_with, load_run, load_task, make_inputs,
+                                predict_scores, train, training_dtype)
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +68,62 @@ def test_cnn_baselines_train_in_the_same_harness(small_ptbxl, tmp_path, name):
     scores = predict_scores(model, inputs, small_ptbxl.split().test)
     assert scores.shape == (32, len(small_ptbxl.label_names))
     assert np.isfinite(scores).all() and 0 <= summary["val_macro_auc"] <= 1
+
+
+def test_bf16_training_runs_mixed_precision_and_keeps_float32_weights(small_ptbxl, tmp_path):
+    cfg = TrainConfig(model="beatnet", epochs=1, batch_size=32, seed=2, threads=1, precision="bf16")
+    summary = train(cfg, None, tmp_path / "bf16", progress=False, dataset=small_ptbxl)
+    model, _ = load_run(tmp_path / "bf16")
+    assert summary["train_dtype"] == "bfloat16"
+    assert all(p.dtype == torch.float32 for p in model.parameters())    # autocast: weights stay float32
+    fp32 = train(TrainConfig(**{**cfg.__dict__, "precision": "fp32"}), None, tmp_path / "fp32",
+                 progress=False, dataset=small_ptbxl)
+    assert fp32["train_dtype"] == "float32"
+    # same seed and batches, different arithmetic: the weights differ, but not by much after one epoch
+    other, _ = load_run(tmp_path / "fp32")
+    diffs = [(a - b).abs().max().item() for a, b in zip(model.parameters(), other.parameters())]
+    assert 0 < max(diffs) < 0.1
+
+
+def test_weight_ema_is_what_is_validated_and_saved(small_ptbxl, tmp_path):
+    cfg = TrainConfig(model="beatnet", epochs=2, batch_size=32, seed=4, threads=1)
+    plain = train(cfg, None, tmp_path / "plain", progress=False, dataset=small_ptbxl)
+    # a vanishing decay makes the average the live weights: exactly the plain run
+    same = train(TrainConfig(**{**cfg.__dict__, "ema": 1e-12}), None, tmp_path / "same", progress=False,
+                 dataset=small_ptbxl)
+    assert same["val_macro_auc"] == plain["val_macro_auc"]
+    ema = train(TrainConfig(**{**cfg.__dict__, "ema": 0.9}), None, tmp_path / "ema", progress=False,
+                dataset=small_ptbxl)
+    a, _ = load_run(tmp_path / "plain")
+    b, _ = load_run(tmp_path / "ema")
+    assert any(not torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
+    # the saved weights are the ones that scored the best validation AUC
+    val = small_ptbxl.split().val
+    scores = predict_scores(b, make_inputs(b, small_ptbxl, progress=False), val)
+    assert macro_auc(small_ptbxl.labels[val], scores) == pytest.approx(ema["val_macro_auc"], abs=1e-9)
+
+
+def test_precision_auto_follows_the_cpu_and_bad_values_are_refused():
+    assert training_dtype("fp32") == torch.float32 and training_dtype("bf16") == torch.bfloat16
+    assert training_dtype("auto") == (torch.bfloat16 if cpu_has_native_bf16() else torch.float32)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        training_dtype("fp16")
+
+
+def test_finished_with_matches_configs_and_reads_older_runs(small_ptbxl, tmp_path):
+    cfg = TrainConfig(model="beatnet", epochs=1, batch_size=32, seed=0, threads=1)
+    summary = train(cfg, None, tmp_path / "run", progress=False, dataset=small_ptbxl)
+    assert finished_with(tmp_path / "run", cfg) == summary
+    assert finished_with(tmp_path / "run", TrainConfig(**{**cfg.__dict__, "threads": 2})) == summary
+    assert finished_with(tmp_path / "run", TrainConfig(**{**cfg.__dict__, "seed": 1})) is None
+    assert finished_with(tmp_path / "missing", cfg) is None
+    # a run written before a config field existed was trained with that field's default
+    path = tmp_path / "run" / "config.json"
+    saved = json.loads(path.read_text())
+    del saved["train_config"]["precision"]
+    path.write_text(json.dumps(saved))
+    assert finished_with(tmp_path / "run", cfg) == summary
+    assert finished_with(tmp_path / "run", TrainConfig(**{**cfg.__dict__, "precision": "bf16"})) is None
 
 
 def test_label_fraction_trains_on_a_stratified_subset(small_ptbxl, tmp_path):

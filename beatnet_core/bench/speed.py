@@ -1,6 +1,7 @@
 """Speed of the tokenizer: ``beatnet bench tokenize`` (median over real 10 s, 12-lead, 500 Hz records)."""
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
@@ -81,3 +82,56 @@ def bench_predict(data_dir: Path, model=None, n_records: int = 50, repeats: int 
     return {"records": len(ecgs), "repeats": repeats, "single_median_ms": float(np.median(t)),
             "single_p95_ms": float(np.percentile(t, 95)), "batch_records_per_s": float(batch_rate),
             "batch_size": batch_size, "batch_threads": len(cores) if cores else 2}
+
+
+def bench_train_step(data_dir: Path, models=("beatnet", "xresnet1d101", "inception1d"),
+                     precisions=("fp32", "bf16"), threads: int = 2, steps: int = 8, batch_size: int = 64,
+                     seed: int = 0) -> list[dict]:
+    """Seconds per training step (forward, backward, AdamW) on real PTB-XL batches, per model and precision.
+
+    The batches are the training harness's own (``make_inputs`` of the
+    superdiagnostic task: BEAT-Net's augmented heartbeat tokens, the CNNs'
+    random 2.5 s crops at 100 Hz), so ``seconds_per_step x steps per epoch``
+    is the cost of an epoch; validation passes are not included. One warm-up
+    step per configuration is not timed.
+    """
+    import torch
+
+    from beatnet_core.model import build_model
+    from beatnet_core.train import forward_logits, load_task, make_inputs, training_dtype
+
+    torch.set_num_threads(threads)
+    ds = load_task(Path(data_dir), "superdiagnostic", progress=False)
+    train_idx = ds.split().train
+    n_train = len(train_idx)
+    ds = ds.take(train_idx[: batch_size * (steps + 1)])
+    rows = []
+    for name in models:
+        torch.manual_seed(seed)
+        model = build_model(name, n_classes=len(ds.label_names))
+        inputs = make_inputs(model, ds, progress=False, augment=True)
+        loss_fn = torch.nn.BCEWithLogitsLoss()
+        y = torch.from_numpy(ds.labels.astype(np.float32))
+        for precision in precisions:
+            dtype = training_dtype(precision)
+            optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+            rng = np.random.default_rng(seed)
+            model.train()
+            times = []
+            for k in range(steps + 1):
+                idx = np.arange(k * batch_size, (k + 1) * batch_size) % len(ds)
+                batch = inputs.batch(idx, True, rng)
+                t0 = time.perf_counter()
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
+                    logits = forward_logits(model, batch)
+                loss = loss_fn(logits.float(), y[idx])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                if k:
+                    times.append(time.perf_counter() - t0)
+            rows.append({"model": name, "precision": precision, "dtype": str(dtype).removeprefix("torch."),
+                         "threads": threads, "batch_size": batch_size, "steps": steps,
+                         "steps_per_epoch": math.ceil(n_train / batch_size),
+                         "seconds_per_step": float(np.median(times))})
+    return rows

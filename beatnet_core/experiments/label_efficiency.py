@@ -34,8 +34,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 
@@ -50,10 +48,11 @@ RECOVERY = 0.97
 #: The paper's claim: 97 % recovered at or below this fraction, and BEAT-Net above the CNN up to it.
 CLAIM_FRACTION = 0.35
 
-#: Rough costs on the project's 2-core CPU (2 torch threads, idle machine), measured in smoke
-#: runs: seconds per optimiser step of 64 records, and per validation pass over 250 records.
-#: Used only to split a time budget between runs and to print an estimate.
-STEP_SECONDS = {"tokens": 0.65, "signal": 0.15}
+#: Rough costs on the project's 2-core CPU (2 torch threads, idle machine): seconds per optimiser
+#: step of 64 records by training arithmetic (``beatnet bench train``), and per validation pass over
+#: 250 records (float32 always). Used only to split a time budget between runs and to print an estimate.
+STEP_SECONDS = {("tokens", "float32"): 0.65, ("signal", "float32"): 0.15,
+                ("tokens", "bfloat16"): 0.65, ("signal", "bfloat16"): 0.15}
 EVAL_SECONDS = {"tokens": 0.9, "signal": 1.2}
 
 #: Tiny model widths for smoke runs (``quick``).
@@ -76,11 +75,12 @@ def plan_epochs(n_train: int, batch_size: int, epochs: int, min_steps: int, max_
 
 
 def plan_runs(models, seeds, fractions, n_train: int, n_val: int, epochs_of: dict, min_steps: int, max_epochs: int,
-              batch_size: int, budget_minutes: float | None = None) -> tuple[list[dict], float]:
+              batch_size: int, budget_minutes: float | None = None,
+              dtype: str = "float32") -> tuple[list[dict], float]:
     """Every run of the study with its epochs, steps, estimated seconds and wall-clock cap.
 
     Returns the runs and the estimated total seconds on an idle 2-core CPU
-    (from :data:`STEP_SECONDS` and :data:`EVAL_SECONDS`). With
+    (from :data:`STEP_SECONDS` for the training ``dtype`` and :data:`EVAL_SECONDS`). With
     ``budget_minutes``, each run's ``max_minutes`` is its share of the budget
     in proportion to its estimated cost (the cap if every run takes exactly
     its share; :func:`label_efficiency` recomputes it from the time left).
@@ -95,7 +95,7 @@ def plan_runs(models, seeds, fractions, n_train: int, n_val: int, epochs_of: dic
                 n = min(n_train, max(1, int(round(f * n_train))))
                 ep = plan_epochs(n, batch_size, epochs_of[model], min_steps, max_epochs)
                 steps = ep * math.ceil(n / batch_size)
-                cost = steps * STEP_SECONDS[kind] + ep * EVAL_SECONDS[kind] * n_val / 250
+                cost = steps * STEP_SECONDS[kind, dtype] + ep * EVAL_SECONDS[kind] * n_val / 250
                 jobs.append({"model": model, "seed": int(seed), "fraction": f, "train_records": n,
                              "epochs_planned": ep, "steps_planned": steps, "estimated_seconds": cost})
     total = sum(j["estimated_seconds"] for j in jobs)
@@ -110,7 +110,7 @@ def label_efficiency(data_dir, out_dir="reports", runs_dir="runs/experiments", *
                      min_steps: int = 60, max_epochs: int = 20, patience: int = 4, batch_size: int = 64,
                      lr: float | None = None, budget_minutes: float | None = None, task: str = "superdiagnostic",
                      min_count: int = 10, max_records: int | None = None, model_overrides: dict | None = None,
-                     threads: int = 2, reuse: bool = True, progress: bool = True, write: bool = True,
+                     threads: int = 2, precision: str = "auto", reuse: bool = True, progress: bool = True, write: bool = True,
                      command: str | None = None) -> dict:
     """Train every model on every fraction and seed; report test macro-AUC against the fraction.
 
@@ -145,6 +145,10 @@ def label_efficiency(data_dir, out_dir="reports", runs_dir="runs/experiments", *
         model name -> model config fields (e.g. :data:`TINY_MODELS`).
     threads : int
         torch threads per run.
+    precision : str
+        Training arithmetic of every run (``TrainConfig.precision``): ``"auto"``
+        trains in bfloat16 mixed precision where the CPU has native bfloat16
+        (about twice as fast), else float32; the report states which.
     reuse : bool
         Reuse a finished run with the same configuration instead of retraining.
     progress : bool
@@ -163,7 +167,7 @@ def label_efficiency(data_dir, out_dir="reports", runs_dir="runs/experiments", *
 
     from beatnet_core.metrics import macro_auc, per_class_auc
     from beatnet_core.model import MODELS as REGISTRY
-    from beatnet_core.train import TrainConfig, load_run, predict_scores, train
+    from beatnet_core.train import TrainConfig, finished_with, load_run, predict_scores, train, training_dtype
 
     t0 = time.perf_counter()
     fractions = sorted({float(f) for f in fractions})
@@ -180,8 +184,10 @@ def label_efficiency(data_dir, out_dir="reports", runs_dir="runs/experiments", *
     kind_of = {m: REGISTRY[m].input_kind for m in models}
     epochs_of = {m: (epochs if kind_of[m] == "tokens" or cnn_epochs is None else cnn_epochs) for m in models}
 
+    dtype = str(training_dtype(precision)).removeprefix("torch.")
+    precision = "bf16" if dtype == "bfloat16" else "fp32"    # what "auto" chose on this machine, recorded per run
     jobs, total_cost = plan_runs(models, seeds, fractions, n_train, n_val, epochs_of, min_steps, max_epochs,
-                                 batch_size, budget_minutes)
+                                 batch_size, budget_minutes, dtype)
     common.log(f"label efficiency: {len(jobs)} runs on {n_train} training records; estimated "
                f"{total_cost / 60:.0f} min on an idle 2-core CPU"
                + (f", capped at {budget_minutes:.0f} min" if budget_minutes else ""), progress)
@@ -198,11 +204,12 @@ def label_efficiency(data_dir, out_dir="reports", runs_dir="runs/experiments", *
         cfg = TrainConfig(model=model, task=task, epochs=job["epochs_planned"], batch_size=batch_size,
                           patience=patience, label_fraction=f, seed=seed, min_count=min_count, threads=threads,
                           max_minutes=job["max_minutes"], model_overrides=dict(overrides.get(model, {})),
+                          precision=precision,
                           **({"lr": lr} if lr is not None else {}))
         kind = kind_of[model]
         if kind not in inputs:
             inputs[kind] = common.inputs_for(kind, ds, progress)
-        reused = reuse and _same_config(run, cfg)
+        reused = reuse and finished_with(run, cfg, ignore=("max_minutes", "threads")) is not None
         if not reused:
             if hasattr(inputs[kind], "augment"):   # shared inputs augment (training batches only) as the run says
                 inputs[kind].augment = bool(getattr(cfg, "augment", False))
@@ -229,7 +236,7 @@ def label_efficiency(data_dir, out_dir="reports", runs_dir="runs/experiments", *
                "fractions": [_pct(f) for f in fractions], "seeds": list(seeds), "epochs": epochs,
                "cnn_epochs": cnn_epochs, "min_steps": min_steps, "max_epochs": max_epochs, "patience": patience,
                "batch_size": batch_size, "lr": lr, "budget_minutes": budget_minutes, "max_records": max_records,
-               "threads": threads}
+               "threads": threads, "precision": precision}
     payload.update({
         "study": "label-efficiency", "study_command": common.cli_command("label-efficiency", options),
         "task": task, "labels": ds.label_names, "data": {
@@ -239,6 +246,7 @@ def label_efficiency(data_dir, out_dir="reports", runs_dir="runs/experiments", *
         "models": list(models), "fractions": fractions, "seeds": list(seeds),
         "budget": {"epochs": {DISPLAY.get(m, m): e for m, e in epochs_of.items()}, "min_steps": min_steps, "max_epochs": max_epochs, "patience": patience,
                    "batch_size": batch_size, "lr": lr or TrainConfig.lr, "budget_minutes": budget_minutes,
+                   "training_dtype": dtype,
                    "model_overrides": {m: o for m, o in overrides.items() if m in models}},
         "plan": jobs, "estimated_seconds": total_cost, "runtime_seconds": time.perf_counter() - t0,
         "environment": common.environment(threads), "results": results,
@@ -257,16 +265,6 @@ def _key(fraction: float) -> str:
 
 def _pct(fraction: float) -> str:
     return f"{100 * fraction:g}"
-
-
-def _same_config(run: Path, cfg) -> bool:
-    """A finished run trained with the same configuration (the wall-clock cap and threads aside)."""
-    if not common.is_run(run):
-        return False
-    saved = json.loads((run / "config.json").read_text())["train_config"]
-    wanted = asdict(cfg)
-    ignore = {"max_minutes", "threads"}
-    return all(saved.get(k) == v for k, v in json.loads(json.dumps(wanted)).items() if k not in ignore)
 
 
 def _summarise(results: dict, models, fractions, seeds) -> dict:
@@ -356,6 +354,7 @@ def _markdown(p: dict) -> str:
         f"{common.per_model(p['budget']['epochs'])}, at least {p['budget']['min_steps']} optimiser steps for small fractions, at "
         f"most {p['budget']['max_epochs']} epochs, early stopping patience {p['budget']['patience']}, batch "
         f"{p['budget']['batch_size']}, AdamW lr {p['budget']['lr']} with cosine decay"
+        + (f", {p['budget']['training_dtype']} mixed-precision training" if p['budget'].get('training_dtype') == 'bfloat16' else "")
         + (f", wall-clock cap {p['budget']['budget_minutes']:.0f} min shared among runs"
            if p['budget']['budget_minutes'] else "")
         + (f"; model overrides {p['budget']['model_overrides']}" if p['budget']['model_overrides'] else "") + ".",

@@ -393,15 +393,16 @@ class BeatNet(nn.Module):
         windows = tokens[window_mask].to(dtype)                                  # (K, T)
         lead_features = tokens.new_zeros(B, N, L, D, dtype=dtype)                # (B, N, L, D)
         if windows.shape[0] > 0:   # BatchNorm would fill its running stats with NaN on 0 windows
-            lead_features[window_mask] = self.beat_encoder(windows)
+            # .to(dtype): under bfloat16 autocast (training) the CNN returns bfloat16
+            lead_features[window_mask] = self.beat_encoder(windows).to(dtype)
 
         # 2. space: per real beat, attention over its usable leads
         beat_lead_mask = window_mask[beat_mask]                                  # (M, L)
         beat_vectors, lead_attn, spatial_attn = self.spatial(lead_features[beat_mask], beat_lead_mask)
         beats = lead_features.new_zeros(B, N, D)
-        beats[beat_mask] = beat_vectors                                          # (B, N, D)
+        beats[beat_mask] = beat_vectors.to(dtype)                                # (B, N, D)
         lead_attention = lead_features.new_zeros(B, N, L)
-        lead_attention[beat_mask] = lead_attn                                    # (B, N, L)
+        lead_attention[beat_mask] = lead_attn.to(dtype)                          # (B, N, L)
         spatial_attention = []
         for w in spatial_attn:                                                   # (M, H, L, L)
             full = w.new_zeros(B, N, *w.shape[1:])
