@@ -337,8 +337,8 @@ def _add_experiments(sub):
     training.add_argument("--fractions", nargs="+", type=float, default=None, metavar="PERCENT",
                           help="label fractions in percent (default: 5 10 20 30 35 50 75 100)")
     training.add_argument("--seeds", nargs="+", type=int, default=None, help="default: 0 1 2")
-    training.add_argument("--epochs", type=int, default=None, help="BEAT-Net epochs at 100%% of the labels (6)")
-    training.add_argument("--cnn-epochs", type=int, default=None, help="CNN epochs at 100%% of the labels (10)")
+    training.add_argument("--epochs", type=int, default=None, help="BEAT-Net epochs at 100%% of the labels (12)")
+    training.add_argument("--cnn-epochs", type=int, default=None, help="CNN epochs at 100%% of the labels (15)")
     training.add_argument("--min-steps", type=int, default=None, help="optimiser steps at least, small fractions (60)")
     training.add_argument("--max-epochs", type=int, default=None, help="epochs at most (20)")
     training.add_argument("--patience", type=int, default=None, help="early-stopping patience (4)")

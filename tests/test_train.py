@@ -161,3 +161,13 @@ def test_metrics_match_scikit_learn():
     assert perfect == pytest.approx(1.0) and fmax(y, s) < 1.0
     t = f1_thresholds(y, s)
     assert t.shape == (4,) and ((0 <= t) & (t <= 1)).all()
+
+
+def test_bench_train_step_times_every_model_and_precision(data_dir):
+    from beatnet_core.bench.speed import bench_train_step
+
+    rows = bench_train_step(data_dir / "ptbxl", models=("beatnet", "xresnet1d101"), precisions=("fp32", "bf16"),
+                            threads=1, steps=1, batch_size=8)
+    assert [(r["model"], r["dtype"]) for r in rows] == [("beatnet", "float32"), ("beatnet", "bfloat16"),
+                                                        ("xresnet1d101", "float32"), ("xresnet1d101", "bfloat16")]
+    assert all(r["seconds_per_step"] > 0 and r["steps_per_epoch"] == 1772 // 8 + (1772 % 8 > 0) for r in rows)

@@ -87,7 +87,7 @@ def bench_predict(data_dir: Path, model=None, n_records: int = 50, repeats: int 
 def bench_train_step(data_dir: Path, models=("beatnet", "xresnet1d101", "inception1d"),
                      precisions=("fp32", "bf16"), threads: int = 2, steps: int = 8, batch_size: int = 64,
                      seed: int = 0) -> list[dict]:
-    """Seconds per training step (forward, backward, AdamW) on real PTB-XL batches, per model and precision.
+    """Seconds per training step (batch, forward, backward, AdamW) on real PTB-XL batches, per model and precision.
 
     The batches are the training harness's own (``make_inputs`` of the
     superdiagnostic task: BEAT-Net's augmented heartbeat tokens, the CNNs'
@@ -120,8 +120,8 @@ def bench_train_step(data_dir: Path, models=("beatnet", "xresnet1d101", "incepti
             times = []
             for k in range(steps + 1):
                 idx = np.arange(k * batch_size, (k + 1) * batch_size) % len(ds)
+                t0 = time.perf_counter()        # building the batch (augmentation, padding) is part of a step
                 batch = inputs.batch(idx, True, rng)
-                t0 = time.perf_counter()
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
                     logits = forward_logits(model, batch)
                 loss = loss_fn(logits.float(), y[idx])

@@ -23,7 +23,10 @@ the budget still left, in proportion to its estimated cost among the runs
 still to do. On an idle machine the caps do not bind (the plan fits); on a
 loaded one the study still ends in time (a run that overshoots its cap by
 an epoch takes that time from the later runs); runs that hit their cap are
-flagged in the report.
+flagged in the report. Runs train in bfloat16 mixed precision where the CPU
+has it natively (``precision="auto"``; about twice the epochs in the same
+time, with the same accuracy as float32 in the PTB-XL ablation of
+``reports/ptbxl.md``), else in float32; the report says which.
 
 Finished runs are kept in ``runs_dir/label_efficiency/<model>/seed<k>/frac<pct>``
 and reused when the same configuration is asked again (resume after an
@@ -51,8 +54,8 @@ CLAIM_FRACTION = 0.35
 #: Rough costs on the project's 2-core CPU (2 torch threads, idle machine): seconds per optimiser
 #: step of 64 records by training arithmetic (``beatnet bench train``), and per validation pass over
 #: 250 records (float32 always). Used only to split a time budget between runs and to print an estimate.
-STEP_SECONDS = {("tokens", "float32"): 0.65, ("signal", "float32"): 0.15,
-                ("tokens", "bfloat16"): 0.65, ("signal", "bfloat16"): 0.15}
+STEP_SECONDS = {("tokens", "float32"): 0.49, ("signal", "float32"): 0.18,      # measured 2026-11-21
+                ("tokens", "bfloat16"): 0.29, ("signal", "bfloat16"): 0.14}
 EVAL_SECONDS = {"tokens": 0.9, "signal": 1.2}
 
 #: Tiny model widths for smoke runs (``quick``).
@@ -106,7 +109,7 @@ def plan_runs(models, seeds, fractions, n_train: int, n_val: int, epochs_of: dic
 
 @common.uses_threads
 def label_efficiency(data_dir, out_dir="reports", runs_dir="runs/experiments", *, models=MODELS,
-                     fractions=FRACTIONS, seeds=SEEDS, epochs: int = 6, cnn_epochs: int | None = 10,
+                     fractions=FRACTIONS, seeds=SEEDS, epochs: int = 12, cnn_epochs: int | None = 15,
                      min_steps: int = 60, max_epochs: int = 20, patience: int = 4, batch_size: int = 64,
                      lr: float | None = None, budget_minutes: float | None = None, task: str = "superdiagnostic",
                      min_count: int = 10, max_records: int | None = None, model_overrides: dict | None = None,
