@@ -86,7 +86,7 @@ def test_bf16_training_runs_mixed_precision_and_keeps_float32_weights(small_ptbx
 
 
 def test_weight_ema_is_what_is_validated_and_saved(small_ptbxl, tmp_path):
-    cfg = TrainConfig(model="beatnet", epochs=2, batch_size=32, seed=4, threads=1)
+    cfg = TrainConfig(model="beatnet", epochs=1, batch_size=32, seed=4, threads=1)
     plain = train(cfg, None, tmp_path / "plain", progress=False, dataset=small_ptbxl)
     # a vanishing decay makes the average the live weights: exactly the plain run
     same = train(TrainConfig(**{**cfg.__dict__, "ema": 1e-12}), None, tmp_path / "same", progress=False,

@@ -359,4 +359,27 @@ def _markdown(p: dict) -> str:
         lines.append(f"- `{key}`: " + {True: "holds", False: "does NOT hold", None: "not measurable"}[value])
     lines += ["", "Spearman is computed only for the model's own outputs (attribution needs an output); per "
               "record over its usable leads. ![attention](attention.png)"]
+    lines += _reading(p)
     return "\n".join(lines)
+
+
+def _reading(p: dict) -> list[str]:
+    """Why the second claim can fail, and what the attention-attribution agreement says (measured values)."""
+    r, m = p["groups"].get("rhythm"), p["groups"].get("morphology")
+    if r is None or m is None:
+        return []
+    text = (f"Reading: Lead II is ranked {r['lead_ii_rank_of_group_mean']:.0f} for the rhythm labels and "
+            f"{m['lead_ii_rank_of_group_mean']:.0f} for the morphology labels.")
+    if p["claims"].get("lead_ii_ranked_higher_for_rhythm_than_morphology") is False:
+        text += (" BEAT-Net's lead attention is computed per beat by one pooling query shared by every output, "
+                 "before the labels are scored: it cannot differ between labels for the same record, and the "
+                 "per-label maps above differ only because different records carry different labels. What it "
+                 "shows is that the model reads every beat mostly through Lead II (as a clinician reads the "
+                 "rhythm strip), not that it does so *for rhythm*: a label-specific reading would need "
+                 "per-label queries or the attributions.")
+    rho = [g["spearman"]["median"] for g in (r, m) if g.get("spearman") and g["spearman"].get("median") is not None]
+    if rho and max(abs(v) for v in rho) < 0.3:
+        text += (" The weak agreement between attention and attribution (median Spearman "
+                 + " and ".join(f"{v:.2f}" for v in rho) + " for the two groups) says the same: which leads "
+                 "are attended is not which leads change the prediction when removed.")
+    return ["", text]
