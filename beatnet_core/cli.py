@@ -170,7 +170,7 @@ def _run_data_download(args) -> int:
 @subcommand
 def _add_train(sub):
     from beatnet_core.model import MODELS
-    from beatnet_core.train import TrainConfig
+    from beatnet_core.train import PRECISIONS, TrainConfig
 
     d = TrainConfig()
     p = sub.add_parser("train", help="train one model on PTB-XL (writes a run directory)")
@@ -189,7 +189,7 @@ def _add_train(sub):
     p.add_argument("--pos-weight", choices=["none", "sqrt", "full"], default=d.pos_weight)
     p.add_argument("--max-minutes", type=float, default=None)
     p.add_argument("--threads", type=int, default=d.threads)
-    p.add_argument("--precision", choices=["fp32", "bf16", "auto"], default=d.precision,
+    p.add_argument("--precision", choices=PRECISIONS, default=d.precision,
                    help="training arithmetic: bf16 autocast is ~2x faster on CPUs with native bfloat16 "
                         "(auto: bf16 only there)")
     p.set_defaults(func=_run_train)
@@ -234,6 +234,8 @@ def _run_evaluate(args) -> int:
 
 @subcommand
 def _add_benchmark(sub):
+    from beatnet_core.train import PRECISIONS
+
     p = sub.add_parser("benchmark", help="train + evaluate every model side by side; write reports/")
     p.add_argument("dataset", choices=["ptbxl"])
     p.add_argument("--task", default="superdiagnostic")
@@ -242,7 +244,7 @@ def _add_benchmark(sub):
     p.add_argument("--models", nargs="*", default=None, help="default: every registered model")
     p.add_argument("--epochs", type=int, default=None, help="same budget for every model")
     p.add_argument("--threads", type=int, default=None, help="torch threads per training run")
-    p.add_argument("--precision", choices=["fp32", "bf16", "auto"], default=None,
+    p.add_argument("--precision", choices=PRECISIONS, default=None,
                    help="training arithmetic of every model (default fp32)")
     p.add_argument("--runs-dir", default="runs/benchmark",
                    help="finished runs found here with the same config are evaluated, not retrained")
@@ -318,6 +320,8 @@ def _run_predict(args) -> int:
 
 @subcommand
 def _add_experiments(sub):
+    from beatnet_core.train import PRECISIONS
+
     p = sub.add_parser("experiments", help="reproduce the paper's claims side by side with the CNNs "
                                            "(label efficiency, robustness, attention, LUDB); write reports/")
     studies = p.add_subparsers(dest="study", required=True)
@@ -344,7 +348,7 @@ def _add_experiments(sub):
     training.add_argument("--patience", type=int, default=None, help="early-stopping patience (4)")
     training.add_argument("--batch-size", type=int, default=None)
     training.add_argument("--lr", type=float, default=None)
-    training.add_argument("--precision", choices=["fp32", "bf16", "auto"], default=None,
+    training.add_argument("--precision", choices=PRECISIONS, default=None,
                           help="training arithmetic (auto: bfloat16 where the CPU has it natively)")
     training.add_argument("--budget-minutes", type=float, default=None,
                           help="wall-clock budget shared by the training runs (all: of the whole run, 60)")

@@ -87,7 +87,7 @@ def bench_predict(data_dir: Path, model=None, n_records: int = 50, repeats: int 
 def bench_train_step(data_dir: Path, models=("beatnet", "xresnet1d101", "inception1d"),
                      precisions=("fp32", "bf16"), threads: int = 2, steps: int = 8, batch_size: int = 64,
                      seed: int = 0) -> list[dict]:
-    """Seconds per training step (batch, forward, backward, AdamW) on real PTB-XL batches, per model and precision.
+    """Seconds per training step (batch, :func:`~beatnet_core.train.train_step`) on real PTB-XL batches, per model and precision.
 
     The batches are the training harness's own (``make_inputs`` of the
     superdiagnostic task: BEAT-Net's augmented heartbeat tokens, the CNNs'
@@ -98,7 +98,7 @@ def bench_train_step(data_dir: Path, models=("beatnet", "xresnet1d101", "incepti
     import torch
 
     from beatnet_core.model import build_model
-    from beatnet_core.train import forward_logits, load_task, make_inputs, training_dtype
+    from beatnet_core.train import load_task, make_inputs, train_step, training_dtype
 
     torch.set_num_threads(threads)
     ds = load_task(Path(data_dir), "superdiagnostic", progress=False)
@@ -122,12 +122,7 @@ def bench_train_step(data_dir: Path, models=("beatnet", "xresnet1d101", "incepti
                 idx = np.arange(k * batch_size, (k + 1) * batch_size) % len(ds)
                 t0 = time.perf_counter()        # building the batch (augmentation, padding) is part of a step
                 batch = inputs.batch(idx, True, rng)
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
-                    logits = forward_logits(model, batch)
-                loss = loss_fn(logits.float(), y[idx])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+                train_step(model, optimizer, loss_fn, batch, y[idx], dtype)
                 if k:
                     times.append(time.perf_counter() - t0)
             rows.append({"model": name, "precision": precision, "dtype": str(dtype).removeprefix("torch."),
