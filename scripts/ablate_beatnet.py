@@ -27,6 +27,16 @@ VARIANTS = {
     "spatial2": ({"n_spatial_layers": 2}, {}, None, "two transformer blocks across leads (V1 detail for IRBBB)"),
     "d128": ({"d_model": 128, "n_heads": 8}, {}, None, "wider transformer (capacity)"),
     "win384": ({}, {}, 0.384, "window from 0.384 s before R (whole P wave at PR up to 0.30 s, for AV block)"),
+    "q4": ({"lead_queries": 4}, {"precision": "bf16"}, None,
+           "4 lead-pooling queries: lead-specific detail past the one-vector pooling (bf16)"),
+    "cnnwide": ({"cnn_channels": (32, 64, 64, 128)}, {"precision": "bf16"}, None,
+                "beat encoder 2x wider: finer morphology per lead (bf16)"),
+    "labelattn": ({"label_attention": True}, {"precision": "bf16"}, None,
+                  "one beat-pooling query per class: label-specific beat attention (bf16)"),
+    "ep40": ({}, {"precision": "bf16", "epochs": 40}, None,
+             "40 epochs, still under inception1d's 20-epoch wall clock (bf16)"),
+    "bs32": ({}, {"precision": "bf16", "batch_size": 32}, None,
+             "batch 32: twice the optimiser steps in the same 20 epochs (bf16)"),
 }
 RESULTS = Path("runs/ablation/results.jsonl")
 
@@ -47,8 +57,9 @@ def run_variant(name: str, data: str, seed: int, epochs: int, threads: int) -> d
     token_len = round(tokenizer.PRE_R_S * 250) + round(tokenizer.POST_R_S * 250)
     if token_len != 176:
         over["token_len"] = token_len
-    cfg = TrainConfig(model="beatnet", task="superdiagnostic", epochs=epochs, seed=seed, threads=threads,
-                      model_overrides=over, **train_over)
+    # a variant's own epoch count (e.g. ep40) wins over --epochs
+    cfg = TrainConfig(**{"model": "beatnet", "task": "superdiagnostic", "epochs": epochs, "seed": seed,
+                         "threads": threads, "model_overrides": over, **train_over})
     out = Path("runs/ablation") / f"{name}_seed{seed}"
     summary = train(cfg, data, out, progress=True, dataset=ds)
     result = evaluate_run(out, data, "test", n_boot=10, progress=False, dataset=ds)

@@ -48,6 +48,8 @@ class BeatNetConfig:
     n_heads: int = 4
     n_layers: int = 2                   # temporal (rhythm) transformer blocks
     n_spatial_layers: int = 1           # transformer blocks across the leads of one beat
+    lead_queries: int = 1               # lead-attention pooling queries (1 = one vector per beat)
+    label_attention: bool = False       # one beat-pooling query per class (label-specific beat attention)
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
     cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
@@ -148,25 +150,40 @@ class Block(nn.Module):
 
 
 class AttentionPool(nn.Module):
-    """Weighted mean of items with one learned query (single head).
+    """Weighted means of items with ``n_queries`` learned queries (one head each).
 
-    The weights are a distribution over the unmasked items and the pooled
-    vector is literally ``sum_i weights_i * x_i``: that is what makes them an
-    explanation rather than a by-product. The query starts at zero, so the
-    untrained pool is the masked mean.
+    Each query's weights are a distribution over the unmasked items and its
+    pooled vector is literally ``sum_i weights_i * x_i``: that is what makes
+    them an explanation rather than a by-product. With several queries the
+    pooled vectors are concatenated and projected back to D (each query can
+    look for something else, e.g. V1 for a bundle-branch block and the limb
+    leads for the axis) and the weights returned are their mean, itself a
+    distribution over the items. The queries start at zero, so the untrained
+    pool is the masked mean.
     """
 
-    def __init__(self, d_model: int):
+    def __init__(self, d_model: int, n_queries: int = 1):
         super().__init__()
+        self.n_queries = n_queries
         self.key = nn.Linear(d_model, d_model)
-        self.query = nn.Parameter(torch.zeros(d_model))
+        # one query keeps the (D,) parameter of the models trained before n_queries existed
+        self.query = nn.Parameter(torch.zeros(d_model) if n_queries == 1 else torch.zeros(n_queries, d_model))
+        self.proj = nn.Linear(n_queries * d_model, d_model) if n_queries > 1 else None
+
+    def pool_each(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # x: (B, S, D); mask: (B, S) -> one pooled vector per query (B, Q, D), weights (B, S, Q)
+        B, S, D = x.shape
+        query = self.query.view(-1, D)                                  # (Q, D)
+        scores = self.key(x) @ query.T / math.sqrt(D)                   # (B, S, Q)
+        weights = masked_softmax(scores, mask.unsqueeze(-1), dim=1)     # (B, S, Q)
+        return weights.transpose(1, 2) @ x, weights                     # (B, Q, D), (B, S, Q)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # x: (B, S, D); mask: (B, S) -> pooled (B, D), weights (B, S)
-        scores = self.key(x) @ self.query / math.sqrt(x.shape[-1])      # (B, S)
-        weights = masked_softmax(scores, mask)                          # (B, S)
-        pooled = (weights.unsqueeze(-1) * x).sum(dim=1)                 # (B, D)
-        return pooled, weights
+        pooled, weights = self.pool_each(x, mask)
+        if self.proj is None:
+            return pooled[:, 0], weights[..., 0]
+        return self.proj(pooled.flatten(1)), weights.mean(dim=-1)
 
 
 # --------------------------------------------------------------------------- 1. morphology
@@ -220,7 +237,7 @@ class SpatialEncoder(nn.Module):
             Block(config.d_model, config.n_heads, config.mlp_ratio, config.dropout)
             for _ in range(config.n_spatial_layers))
         self.ln_f = nn.LayerNorm(config.d_model)
-        self.pool = AttentionPool(config.d_model)
+        self.pool = AttentionPool(config.d_model, config.lead_queries)
 
     def forward(self, leads: torch.Tensor, lead_mask: torch.Tensor):
         # leads: (M, L, D) one row per real beat; lead_mask: (M, L)
@@ -288,7 +305,8 @@ class TemporalEncoder(nn.Module):
             Block(config.d_model, config.n_heads, config.mlp_ratio, config.dropout)
             for _ in range(config.n_layers))
         self.ln_f = nn.LayerNorm(config.d_model)
-        self.pool = AttentionPool(config.d_model)
+        self.label_attention = config.label_attention
+        self.pool = AttentionPool(config.d_model, config.n_classes if config.label_attention else 1)
 
     def forward(self, beats: torch.Tensor, beat_mask: torch.Tensor, beat_times: torch.Tensor, rr: torch.Tensor):
         # beats: (B, N, D); beat_mask: (B, N)
@@ -297,6 +315,9 @@ class TemporalEncoder(nn.Module):
         for block in self.blocks:
             x, w = block(x, beat_mask)
             temporal_attention.append(w)                                       # (B, H, N, N)
+        if self.label_attention:
+            record, beat_attention = self.pool.pool_each(self.ln_f(x), beat_mask)   # (B, C, D), (B, N, C)
+            return record, beat_attention.transpose(1, 2), temporal_attention        # (B, C, N)
         record, beat_attention = self.pool(self.ln_f(x), beat_mask)           # (B, D), (B, N)
         return record, beat_attention, temporal_attention
 
@@ -330,6 +351,11 @@ class BeatNet(nn.Module):
         self.temporal = TemporalEncoder(config)
         self.head = nn.Sequential(nn.LayerNorm(config.d_model), nn.Dropout(config.dropout),
                                   nn.Linear(config.d_model, config.n_classes))
+        if config.label_attention:
+            # class c reads its own pooled vector: logit_c = w_c . record_c + b_c
+            self.head = nn.ModuleDict({"norm": nn.LayerNorm(config.d_model), "drop": nn.Dropout(config.dropout)})
+            self.class_weight = nn.Parameter(torch.zeros(config.n_classes, config.d_model))
+            self.class_bias = nn.Parameter(torch.zeros(config.n_classes))
         self.apply(self._init_weights)
 
     @staticmethod
@@ -382,7 +408,7 @@ class BeatNet(nn.Module):
         if L != self.config.n_leads or T != self.config.token_len:
             raise ValueError(f"tokens have {L} leads x {T} samples, model expects "
                              f"{self.config.n_leads} x {self.config.token_len}")
-        dtype = self.head[-1].weight.dtype
+        dtype = self.beat_encoder.proj.weight.dtype
         beat_mask, lead_mask = beat_mask.bool(), self.drop_leads(lead_mask.bool())
         # padded entries may hold anything; make them harmless before any arithmetic
         beat_times = beat_times.to(dtype).masked_fill(~beat_mask, 0.0)
@@ -413,10 +439,18 @@ class BeatNet(nn.Module):
         record, beat_attention, temporal_attention = self.temporal(beats, beat_mask, beat_times, rr)
 
         # 4. multi-label head
-        logits = self.head(record)                                               # (B, n_classes)
+        if self.config.label_attention:
+            z = self.head["drop"](self.head["norm"](record))                    # (B, C, D)
+            logits = (z * self.class_weight).sum(-1) + self.class_bias           # (B, C)
+            label_beat_attention = beat_attention                                # (B, C, N)
+            beat_attention = beat_attention.mean(dim=1)                          # (B, N)
+        else:
+            logits = self.head(record)                                           # (B, n_classes)
+            label_beat_attention = None
         return logits, {
             "lead_attention": lead_attention,
             "beat_attention": beat_attention,
+            "label_beat_attention": label_beat_attention,
             "temporal_attention": temporal_attention,
             "spatial_attention": spatial_attention,
         }
