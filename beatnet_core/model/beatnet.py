@@ -48,8 +48,8 @@ class BeatNetConfig:
     n_heads: int = 4
     n_layers: int = 2                   # temporal (rhythm) transformer blocks
     n_spatial_layers: int = 1           # transformer blocks across the leads of one beat
-    lead_queries: int = 1               # lead-attention pooling queries (1 = one vector per beat)
-    label_attention: bool = False       # one beat-pooling query per class (label-specific beat attention)
+    n_lead_rhythm_layers: int = 0       # transformer blocks over each lead's own beat sequence, before lead pooling
+    n_virtual_leads: int = 0            # learned linear mixes of the 12 leads, context tokens of the lead attention
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
     cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
@@ -150,40 +150,25 @@ class Block(nn.Module):
 
 
 class AttentionPool(nn.Module):
-    """Weighted means of items with ``n_queries`` learned queries (one head each).
+    """Weighted mean of items with one learned query (single head).
 
-    Each query's weights are a distribution over the unmasked items and its
-    pooled vector is literally ``sum_i weights_i * x_i``: that is what makes
-    them an explanation rather than a by-product. With several queries the
-    pooled vectors are concatenated and projected back to D (each query can
-    look for something else, e.g. V1 for a bundle-branch block and the limb
-    leads for the axis) and the weights returned are their mean, itself a
-    distribution over the items. The queries start at zero, so the untrained
-    pool is the masked mean.
+    The weights are a distribution over the unmasked items and the pooled
+    vector is literally ``sum_i weights_i * x_i``: that is what makes them an
+    explanation rather than a by-product. The query starts at zero, so the
+    untrained pool is the masked mean.
     """
 
-    def __init__(self, d_model: int, n_queries: int = 1):
+    def __init__(self, d_model: int):
         super().__init__()
-        self.n_queries = n_queries
         self.key = nn.Linear(d_model, d_model)
-        # one query keeps the (D,) parameter of the models trained before n_queries existed
-        self.query = nn.Parameter(torch.zeros(d_model) if n_queries == 1 else torch.zeros(n_queries, d_model))
-        self.proj = nn.Linear(n_queries * d_model, d_model) if n_queries > 1 else None
-
-    def pool_each(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        # x: (B, S, D); mask: (B, S) -> one pooled vector per query (B, Q, D), weights (B, S, Q)
-        B, S, D = x.shape
-        query = self.query.view(-1, D)                                  # (Q, D)
-        scores = self.key(x) @ query.T / math.sqrt(D)                   # (B, S, Q)
-        weights = masked_softmax(scores, mask.unsqueeze(-1), dim=1)     # (B, S, Q)
-        return weights.transpose(1, 2) @ x, weights                     # (B, Q, D), (B, S, Q)
+        self.query = nn.Parameter(torch.zeros(d_model))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # x: (B, S, D); mask: (B, S) -> pooled (B, D), weights (B, S)
-        pooled, weights = self.pool_each(x, mask)
-        if self.proj is None:
-            return pooled[:, 0], weights[..., 0]
-        return self.proj(pooled.flatten(1)), weights.mean(dim=-1)
+        scores = self.key(x) @ self.query / math.sqrt(x.shape[-1])      # (B, S)
+        weights = masked_softmax(scores, mask)                          # (B, S)
+        pooled = (weights.unsqueeze(-1) * x).sum(dim=1)                 # (B, D)
+        return pooled, weights
 
 
 # --------------------------------------------------------------------------- 1. morphology
@@ -232,21 +217,24 @@ class SpatialEncoder(nn.Module):
 
     def __init__(self, config: BeatNetConfig):
         super().__init__()
-        self.lead_embedding = nn.Parameter(torch.zeros(config.n_leads, config.d_model))
+        self.lead_embedding = nn.Parameter(torch.zeros(config.n_leads + config.n_virtual_leads, config.d_model))
         self.blocks = nn.ModuleList(
             Block(config.d_model, config.n_heads, config.mlp_ratio, config.dropout)
             for _ in range(config.n_spatial_layers))
         self.ln_f = nn.LayerNorm(config.d_model)
-        self.pool = AttentionPool(config.d_model, config.lead_queries)
+        self.pool = AttentionPool(config.d_model)
+        self.n_leads = config.n_leads
 
     def forward(self, leads: torch.Tensor, lead_mask: torch.Tensor):
-        # leads: (M, L, D) one row per real beat; lead_mask: (M, L)
-        x = leads + self.lead_embedding                                # (M, L, D)
+        # leads: (M, L + V, D) one row per real beat, the V virtual leads last; lead_mask: (M, L + V)
+        x = leads + self.lead_embedding                                # (M, L+V, D)
         spatial_attention = []
         for block in self.blocks:
             x, w = block(x, lead_mask)
-            spatial_attention.append(w)                                # (M, H, L, L)
-        beat, lead_attention = self.pool(self.ln_f(x), lead_mask)      # (M, D), (M, L)
+            spatial_attention.append(w)                                # (M, H, L+V, L+V)
+        n_real = self.n_leads
+        # the pooling, and so the lead attention, covers the 12 real leads only; virtual leads are context
+        beat, lead_attention = self.pool(self.ln_f(x[:, :n_real]), lead_mask[:, :n_real])   # (M, D), (M, L)
         return beat, lead_attention, spatial_attention
 
 
@@ -305,8 +293,7 @@ class TemporalEncoder(nn.Module):
             Block(config.d_model, config.n_heads, config.mlp_ratio, config.dropout)
             for _ in range(config.n_layers))
         self.ln_f = nn.LayerNorm(config.d_model)
-        self.label_attention = config.label_attention
-        self.pool = AttentionPool(config.d_model, config.n_classes if config.label_attention else 1)
+        self.pool = AttentionPool(config.d_model)
 
     def forward(self, beats: torch.Tensor, beat_mask: torch.Tensor, beat_times: torch.Tensor, rr: torch.Tensor):
         # beats: (B, N, D); beat_mask: (B, N)
@@ -315,11 +302,39 @@ class TemporalEncoder(nn.Module):
         for block in self.blocks:
             x, w = block(x, beat_mask)
             temporal_attention.append(w)                                       # (B, H, N, N)
-        if self.label_attention:
-            record, beat_attention = self.pool.pool_each(self.ln_f(x), beat_mask)   # (B, C, D), (B, N, C)
-            return record, beat_attention.transpose(1, 2), temporal_attention        # (B, C, N)
         record, beat_attention = self.pool(self.ln_f(x), beat_mask)           # (B, D), (B, N)
         return record, beat_attention, temporal_attention
+
+
+class LeadRhythmEncoder(nn.Module):
+    """Transformer blocks over each lead's own beat sequence, before the leads are pooled.
+
+    Lets a lead's beat see the same lead's other beats (a P wave that keeps
+    its distance to the QRS in lead II, an rSR' in V1 that is in every beat)
+    while its features are still lead-specific, instead of after the lead
+    pooling has mixed the 12 leads into one vector.
+    """
+
+    def __init__(self, config: BeatNetConfig):
+        super().__init__()
+        self.rhythm = RhythmEmbedding(config)
+        self.blocks = nn.ModuleList(
+            Block(config.d_model, config.n_heads, config.mlp_ratio, config.dropout)
+            for _ in range(config.n_lead_rhythm_layers))
+
+    def forward(self, leads: torch.Tensor, window_mask: torch.Tensor, beat_mask: torch.Tensor,
+                beat_times: torch.Tensor, rr: torch.Tensor):
+        # leads: (B, N, L, D); window_mask: (B, N, L) True = real beat and usable lead
+        B, N, L, D = leads.shape
+        x = leads + self.rhythm(beat_times, rr, beat_mask).unsqueeze(2)              # (B, N, L, D)
+        x = x.transpose(1, 2).reshape(B * L, N, D)                                   # one sequence per lead
+        mask = window_mask.transpose(1, 2).reshape(B * L, N)                         # (B*L, N)
+        attention = []
+        for block in self.blocks:
+            x, w = block(x, mask)
+            attention.append(w.view(B, L, *w.shape[1:]))                             # (B, L, H, N, N)
+        x = x.view(B, L, N, D).transpose(1, 2)                                       # (B, N, L, D)
+        return x * window_mask.unsqueeze(-1).to(x.dtype), attention
 
 
 # --------------------------------------------------------------------------- the model
@@ -347,15 +362,15 @@ class BeatNet(nn.Module):
         super().__init__()
         self.config = config
         self.beat_encoder = BeatEncoder(config)
+        # virtual leads: V learned projections of the cardiac dipole (like the X, Y, Z of a vectorcardiogram),
+        # cut from the same beat window and embedded by the same beat encoder
+        self.virtual_leads = (nn.Parameter(torch.randn(config.n_virtual_leads, config.n_leads) / config.n_leads ** 0.5)
+                              if config.n_virtual_leads else None)
+        self.lead_rhythm = LeadRhythmEncoder(config) if config.n_lead_rhythm_layers else None
         self.spatial = SpatialEncoder(config)
         self.temporal = TemporalEncoder(config)
         self.head = nn.Sequential(nn.LayerNorm(config.d_model), nn.Dropout(config.dropout),
                                   nn.Linear(config.d_model, config.n_classes))
-        if config.label_attention:
-            # class c reads its own pooled vector: logit_c = w_c . record_c + b_c
-            self.head = nn.ModuleDict({"norm": nn.LayerNorm(config.d_model), "drop": nn.Dropout(config.dropout)})
-            self.class_weight = nn.Parameter(torch.zeros(config.n_classes, config.d_model))
-            self.class_bias = nn.Parameter(torch.zeros(config.n_classes))
         self.apply(self._init_weights)
 
     @staticmethod
@@ -408,7 +423,7 @@ class BeatNet(nn.Module):
         if L != self.config.n_leads or T != self.config.token_len:
             raise ValueError(f"tokens have {L} leads x {T} samples, model expects "
                              f"{self.config.n_leads} x {self.config.token_len}")
-        dtype = self.beat_encoder.proj.weight.dtype
+        dtype = self.head[-1].weight.dtype
         beat_mask, lead_mask = beat_mask.bool(), self.drop_leads(lead_mask.bool())
         # padded entries may hold anything; make them harmless before any arithmetic
         beat_times = beat_times.to(dtype).masked_fill(~beat_mask, 0.0)
@@ -422,9 +437,24 @@ class BeatNet(nn.Module):
             # .to(dtype): under bfloat16 autocast (training) the CNN returns bfloat16
             lead_features[window_mask] = self.beat_encoder(windows).to(dtype)
 
+        lead_rhythm_attention = []
+        if self.lead_rhythm is not None:   # each lead's beats see each other before the leads are pooled
+            lead_features, lead_rhythm_attention = self.lead_rhythm(lead_features, window_mask, beat_mask,
+                                                                    beat_times, rr)
+            lead_features = lead_features.to(dtype)
+
         # 2. space: per real beat, attention over its usable leads
         beat_lead_mask = window_mask[beat_mask]                                  # (M, L)
-        beat_vectors, lead_attn, spatial_attn = self.spatial(lead_features[beat_mask], beat_lead_mask)
+        beat_leads = lead_features[beat_mask]                                    # (M, L, D)
+        if self.virtual_leads is not None:
+            # mixes of the usable leads only (masked leads may hold anything)
+            real = tokens[beat_mask].to(dtype) * beat_lead_mask.unsqueeze(-1).to(dtype)    # (M, L, T)
+            mixed = torch.einsum("vl,mlt->mvt", self.virtual_leads.to(dtype), real)        # (M, V, T)
+            V = mixed.shape[1]
+            virtual = self.beat_encoder(mixed.reshape(-1, T)).to(dtype).view(-1, V, D)     # (M, V, D)
+            beat_leads = torch.cat([beat_leads, virtual], dim=1)                           # (M, L+V, D)
+            beat_lead_mask = torch.cat([beat_lead_mask, beat_lead_mask.any(-1, keepdim=True).expand(-1, V)], 1)
+        beat_vectors, lead_attn, spatial_attn = self.spatial(beat_leads, beat_lead_mask)
         beats = lead_features.new_zeros(B, N, D)
         beats[beat_mask] = beat_vectors.to(dtype)                                # (B, N, D)
         lead_attention = lead_features.new_zeros(B, N, L)
@@ -439,18 +469,11 @@ class BeatNet(nn.Module):
         record, beat_attention, temporal_attention = self.temporal(beats, beat_mask, beat_times, rr)
 
         # 4. multi-label head
-        if self.config.label_attention:
-            z = self.head["drop"](self.head["norm"](record))                    # (B, C, D)
-            logits = (z * self.class_weight).sum(-1) + self.class_bias           # (B, C)
-            label_beat_attention = beat_attention                                # (B, C, N)
-            beat_attention = beat_attention.mean(dim=1)                          # (B, N)
-        else:
-            logits = self.head(record)                                           # (B, n_classes)
-            label_beat_attention = None
+        logits = self.head(record)                                               # (B, n_classes)
         return logits, {
             "lead_attention": lead_attention,
             "beat_attention": beat_attention,
-            "label_beat_attention": label_beat_attention,
             "temporal_attention": temporal_attention,
             "spatial_attention": spatial_attention,
+            "lead_rhythm_attention": lead_rhythm_attention,
         }
