@@ -1,12 +1,14 @@
-"""Single-seed BEAT-Net variants on PTB-XL superdiagnostic: what does (not) close the gap to the CNNs.
+"""BEAT-Net variants on PTB-XL superdiagnostic: what does (not) close the gap to the CNNs.
 
 Each variant is trained by the benchmark's harness (``beatnet_core.train.train``,
 20 epochs, seed 0 unless given, the benchmark's other settings) and scored on
 validation (fold 9, used to choose) and test (fold 10, reported). One line of
 JSON per run is appended to ``runs/ablation/results.jsonl``; ``--table``
-prints them as the Markdown table of ``reports/ptbxl.md``.
+prints them as the Markdown table of ``reports/ptbxl.md`` (mean over seeds).
+Variants whose code was removed again (``REMOVED``) name the commit that has it.
 
     python scripts/ablate_beatnet.py bf16 ema spatial2        # train these variants (seed 0)
+    python scripts/ablate_beatnet.py cnnwide --seed 1         # another seed
     python scripts/ablate_beatnet.py --table
     python scripts/ablate_beatnet.py --cd-subclasses      # where the benchmark models differ within CD
 
@@ -33,10 +35,6 @@ VARIANTS = {
              "40 epochs, still under inception1d's 20-epoch wall clock (bf16)"),
     "nodrop": ({"lead_dropout": 0.0}, {"precision": "bf16"}, None,
                "no training-time lead dropout: what the missing-lead robustness costs in accuracy (bf16)"),
-    "leadrhythm": ({"n_lead_rhythm_layers": 1}, {"precision": "bf16"}, None,
-                   "one transformer block over each lead's beats before lead pooling (bf16)"),
-    "vcg3": ({"n_virtual_leads": 3}, {"precision": "bf16"}, None,
-             "3 learned lead mixes as context tokens of the lead attention (bf16)"),
     "bs32": ({}, {"precision": "bf16", "batch_size": 32}, None,
              "batch 32: twice the optimiser steps in the same 20 epochs (bf16)"),
 }
@@ -44,6 +42,8 @@ VARIANTS = {
 REMOVED = {
     "q4": "4 lead-pooling queries: lead-specific detail past the one-vector pooling (bf16; code at d7e5efe)",
     "labelattn": "one beat-pooling query per class: label-specific beat attention (bf16; code at d7e5efe)",
+    "leadrhythm": "one transformer block over each lead's own beats before lead pooling (bf16; code at 8cb4eb5)",
+    "vcg3": "3 learned lead mixes (like X, Y, Z) as context tokens of the lead attention (bf16; code at 8cb4eb5)",
 }
 RESULTS = Path("runs/ablation/results.jsonl")
 
@@ -81,13 +81,23 @@ def run_variant(name: str, data: str, seed: int, epochs: int, threads: int) -> d
 
 
 def table(rows: list[dict]) -> str:
+    """Markdown table, one line per variant: the mean over the seeds it was run with."""
     labels = ["CD", "HYP", "MI", "NORM", "STTC"]
-    lines = ["| variant | what it tests | parameters | val macro-AUC | test macro-AUC | "
-             + " | ".join(labels) + " |", "|---|---|---|---|---|" + "---|" * len(labels)]
+    lines = ["| variant | what it tests | parameters | seeds | val macro-AUC | test macro-AUC | "
+             + " | ".join(labels) + " |", "|---|---|---|---|---|---|" + "---|" * len(labels)]
+    by_name: dict[str, list[dict]] = {}
     for r in rows:
-        what = VARIANTS[r["name"]][3] if r["name"] in VARIANTS else REMOVED.get(r["name"], r["name"])
-        lines.append(f"| {r['name']} (seed {r['seed']}) | {what} | {r['params']:,} | {r['val']:.4f} | "
-                     f"{r['test']:.4f} | " + " | ".join(f"{r['per_class'][c]:.3f}" for c in labels) + " |")
+        by_name.setdefault(r["name"], []).append(r)
+    for name, runs in by_name.items():
+        what = VARIANTS[name][3] if name in VARIANTS else REMOVED.get(name, name)
+
+        def mean(get):
+            return sum(get(r) for r in runs) / len(runs)
+
+        seeds = ", ".join(str(s) for s in sorted(r["seed"] for r in runs))
+        lines.append(f"| {name} | {what} | {runs[0]['params']:,} | {seeds} | {mean(lambda r: r['val']):.4f} | "
+                     f"{mean(lambda r: r['test']):.4f} | "
+                     + " | ".join(f"{mean(lambda r: r['per_class'][c]):.3f}" for c in labels) + " |")
     return "\n".join(lines)
 
 

@@ -48,8 +48,6 @@ class BeatNetConfig:
     n_heads: int = 4
     n_layers: int = 2                   # temporal (rhythm) transformer blocks
     n_spatial_layers: int = 1           # transformer blocks across the leads of one beat
-    n_lead_rhythm_layers: int = 0       # transformer blocks over each lead's own beat sequence, before lead pooling
-    n_virtual_leads: int = 0            # learned linear mixes of the 12 leads, context tokens of the lead attention
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
     cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
@@ -217,24 +215,21 @@ class SpatialEncoder(nn.Module):
 
     def __init__(self, config: BeatNetConfig):
         super().__init__()
-        self.lead_embedding = nn.Parameter(torch.zeros(config.n_leads + config.n_virtual_leads, config.d_model))
+        self.lead_embedding = nn.Parameter(torch.zeros(config.n_leads, config.d_model))
         self.blocks = nn.ModuleList(
             Block(config.d_model, config.n_heads, config.mlp_ratio, config.dropout)
             for _ in range(config.n_spatial_layers))
         self.ln_f = nn.LayerNorm(config.d_model)
         self.pool = AttentionPool(config.d_model)
-        self.n_leads = config.n_leads
 
     def forward(self, leads: torch.Tensor, lead_mask: torch.Tensor):
-        # leads: (M, L + V, D) one row per real beat, the V virtual leads last; lead_mask: (M, L + V)
-        x = leads + self.lead_embedding                                # (M, L+V, D)
+        # leads: (M, L, D) one row per real beat; lead_mask: (M, L)
+        x = leads + self.lead_embedding                                # (M, L, D)
         spatial_attention = []
         for block in self.blocks:
             x, w = block(x, lead_mask)
-            spatial_attention.append(w)                                # (M, H, L+V, L+V)
-        n_real = self.n_leads
-        # the pooling, and so the lead attention, covers the 12 real leads only; virtual leads are context
-        beat, lead_attention = self.pool(self.ln_f(x[:, :n_real]), lead_mask[:, :n_real])   # (M, D), (M, L)
+            spatial_attention.append(w)                                # (M, H, L, L)
+        beat, lead_attention = self.pool(self.ln_f(x), lead_mask)      # (M, D), (M, L)
         return beat, lead_attention, spatial_attention
 
 
@@ -306,37 +301,6 @@ class TemporalEncoder(nn.Module):
         return record, beat_attention, temporal_attention
 
 
-class LeadRhythmEncoder(nn.Module):
-    """Transformer blocks over each lead's own beat sequence, before the leads are pooled.
-
-    Lets a lead's beat see the same lead's other beats (a P wave that keeps
-    its distance to the QRS in lead II, an rSR' in V1 that is in every beat)
-    while its features are still lead-specific, instead of after the lead
-    pooling has mixed the 12 leads into one vector.
-    """
-
-    def __init__(self, config: BeatNetConfig):
-        super().__init__()
-        self.rhythm = RhythmEmbedding(config)
-        self.blocks = nn.ModuleList(
-            Block(config.d_model, config.n_heads, config.mlp_ratio, config.dropout)
-            for _ in range(config.n_lead_rhythm_layers))
-
-    def forward(self, leads: torch.Tensor, window_mask: torch.Tensor, beat_mask: torch.Tensor,
-                beat_times: torch.Tensor, rr: torch.Tensor):
-        # leads: (B, N, L, D); window_mask: (B, N, L) True = real beat and usable lead
-        B, N, L, D = leads.shape
-        x = leads + self.rhythm(beat_times, rr, beat_mask).unsqueeze(2)              # (B, N, L, D)
-        x = x.transpose(1, 2).reshape(B * L, N, D)                                   # one sequence per lead
-        mask = window_mask.transpose(1, 2).reshape(B * L, N)                         # (B*L, N)
-        attention = []
-        for block in self.blocks:
-            x, w = block(x, mask)
-            attention.append(w.view(B, L, *w.shape[1:]))                             # (B, L, H, N, N)
-        x = x.view(B, L, N, D).transpose(1, 2)                                       # (B, N, L, D)
-        return x * window_mask.unsqueeze(-1).to(x.dtype), attention
-
-
 # --------------------------------------------------------------------------- the model
 
 class BeatNet(nn.Module):
@@ -362,11 +326,6 @@ class BeatNet(nn.Module):
         super().__init__()
         self.config = config
         self.beat_encoder = BeatEncoder(config)
-        # virtual leads: V learned projections of the cardiac dipole (like the X, Y, Z of a vectorcardiogram),
-        # cut from the same beat window and embedded by the same beat encoder
-        self.virtual_leads = (nn.Parameter(torch.randn(config.n_virtual_leads, config.n_leads) / config.n_leads ** 0.5)
-                              if config.n_virtual_leads else None)
-        self.lead_rhythm = LeadRhythmEncoder(config) if config.n_lead_rhythm_layers else None
         self.spatial = SpatialEncoder(config)
         self.temporal = TemporalEncoder(config)
         self.head = nn.Sequential(nn.LayerNorm(config.d_model), nn.Dropout(config.dropout),
@@ -437,24 +396,9 @@ class BeatNet(nn.Module):
             # .to(dtype): under bfloat16 autocast (training) the CNN returns bfloat16
             lead_features[window_mask] = self.beat_encoder(windows).to(dtype)
 
-        lead_rhythm_attention = []
-        if self.lead_rhythm is not None:   # each lead's beats see each other before the leads are pooled
-            lead_features, lead_rhythm_attention = self.lead_rhythm(lead_features, window_mask, beat_mask,
-                                                                    beat_times, rr)
-            lead_features = lead_features.to(dtype)
-
         # 2. space: per real beat, attention over its usable leads
         beat_lead_mask = window_mask[beat_mask]                                  # (M, L)
-        beat_leads = lead_features[beat_mask]                                    # (M, L, D)
-        if self.virtual_leads is not None:
-            # mixes of the usable leads only (masked leads may hold anything)
-            real = tokens[beat_mask].to(dtype) * beat_lead_mask.unsqueeze(-1).to(dtype)    # (M, L, T)
-            mixed = torch.einsum("vl,mlt->mvt", self.virtual_leads.to(dtype), real)        # (M, V, T)
-            V = mixed.shape[1]
-            virtual = self.beat_encoder(mixed.reshape(-1, T)).to(dtype).view(-1, V, D)     # (M, V, D)
-            beat_leads = torch.cat([beat_leads, virtual], dim=1)                           # (M, L+V, D)
-            beat_lead_mask = torch.cat([beat_lead_mask, beat_lead_mask.any(-1, keepdim=True).expand(-1, V)], 1)
-        beat_vectors, lead_attn, spatial_attn = self.spatial(beat_leads, beat_lead_mask)
+        beat_vectors, lead_attn, spatial_attn = self.spatial(lead_features[beat_mask], beat_lead_mask)
         beats = lead_features.new_zeros(B, N, D)
         beats[beat_mask] = beat_vectors.to(dtype)                                # (B, N, D)
         lead_attention = lead_features.new_zeros(B, N, L)
@@ -475,5 +419,4 @@ class BeatNet(nn.Module):
             "beat_attention": beat_attention,
             "temporal_attention": temporal_attention,
             "spatial_attention": spatial_attention,
-            "lead_rhythm_attention": lead_rhythm_attention,
         }
