@@ -20,14 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
-from beatnet_core.metrics import bootstrap_ci, fmax, macro_auc, per_class_auc
+from beatnet_core.metrics import bootstrap_ci, fmax, macro_auc, paired_bootstrap_difference, per_class_auc
 
 SPLITS = ("train", "val", "test")
 
 
 def evaluate_run(run_dir, data_dir, split: str = "test", n_boot: int = 1000, seed: int = 0,
-                 progress: bool = True, dataset=None) -> dict:
-    """Metrics of a run directory on one split of the PTB-XL records in ``data_dir``."""
+                 progress: bool = True, dataset=None, keep_scores: bool = False) -> dict:
+    """Metrics of a run directory on one split of the PTB-XL records in ``data_dir``.
+
+    ``keep_scores`` adds the arrays ``y_true`` and ``scores`` (records x labels) to the result.
+    """
     from beatnet_core.train import load_run, load_task, make_inputs, predict_scores
 
     if split not in SPLITS:
@@ -63,6 +66,7 @@ def evaluate_run(run_dir, data_dir, split: str = "test", n_boot: int = 1000, see
         "per_class": per_class, "bootstrap": {"n_boot": n_boot, "seed": seed},
         "n_parameters": run["config"]["summary"]["n_parameters"],
         "train_seconds": run["config"]["summary"]["train_seconds"],
+        **({"y_true": y, "scores": scores} if keep_scores else {}),
     }
 
 
@@ -103,7 +107,8 @@ def benchmark_ptbxl(data_dir, task: str, seeds: int = 3, models: list[str] | Non
             summary = finished_with(run, cfg)
             if summary is None:   # resumable: a finished run with the same config is not trained again
                 summary = train(cfg, data_dir, run, progress=progress, dataset=ds)
-            result = evaluate_run(run, data_dir, "test", n_boot=n_boot, seed=seed, progress=progress, dataset=ds)
+            result = evaluate_run(run, data_dir, "test", n_boot=n_boot, seed=seed, progress=progress, dataset=ds,
+                                  keep_scores=True)
             result["val_macro_auc"] = summary["val_macro_auc"]
             result["best_epoch"] = summary["best_epoch"]
             result["train_config"] = json.loads((run / "config.json").read_text())["train_config"]
@@ -117,7 +122,10 @@ def benchmark_ptbxl(data_dir, task: str, seeds: int = 3, models: list[str] | Non
                          f"{sorted({r['train_config']['threads'] for rs in results.values() for r in rs})}",
               "date": time.strftime("%Y-%m-%d"),
               "train_overrides": train_overrides, "models": {}}
+    report["paired"] = _paired_differences(results, n_boot, progress)
     for name, rs in results.items():
+        for r in rs:   # the arrays served the paired comparison; the JSON keeps the metrics
+            r.pop("y_true"), r.pop("scores")
         aucs = np.array([r["macro_auc"] for r in rs])
         report["models"][name] = {
             "macro_auc_mean": float(aucs.mean()), "macro_auc_sd": float(aucs.std(ddof=1)) if len(aucs) > 1 else 0.0,
@@ -128,6 +136,31 @@ def benchmark_ptbxl(data_dir, task: str, seeds: int = 3, models: list[str] | Non
         }
     write_benchmark_report(report, Path(report_dir))
     return report
+
+
+def _paired_differences(results: dict[str, list[dict]], n_boot: int, progress: bool) -> list[dict]:
+    """The first model's test macro-AUC minus each other model's, paired on the same test records.
+
+    Seeds are paired in order (each model's macro-AUC is its mean over seeds);
+    the CI comes from the same bootstrap resamples of the test records for
+    both models, so it answers "is the gap bigger than the test set's noise?".
+    """
+    names = list(results)
+    if len(names) < 2:
+        return []
+    reference = names[0]
+    y = results[reference][0]["y_true"]
+    out = []
+    for other in names[1:]:
+        if not all(np.array_equal(r["y_true"], y) for r in results[other]):
+            raise ValueError(f"{reference} and {other} were not scored on the same test records and labels")
+        d = paired_bootstrap_difference(y, [r["scores"] for r in results[reference]],
+                                        [r["scores"] for r in results[other]], n_boot=n_boot, seed=0)
+        out.append({"model": reference, "minus": other, **d})
+        if progress:
+            print(f"{reference} - {other}: {d['difference']:+.4f} (95% CI {d['ci95'][0]:+.4f} to "
+                  f"{d['ci95'][1]:+.4f})", file=sys.stderr)
+    return out
 
 
 def write_benchmark_report(report: dict, report_dir: Path) -> Path:
@@ -151,6 +184,16 @@ def write_benchmark_report(report: dict, report_dir: Path) -> Path:
         lines.append(f"| {name} | {m['n_parameters']:,} | {m['macro_auc_mean']:.4f} +- {m['macro_auc_sd']:.4f} | "
                      f"{per_seed} | {m['val_macro_auc_mean']:.4f} | {m['fmax_mean']:.4f} | "
                      f"{m['train_seconds_mean'] / 60:.1f} min |")
+    if report.get("paired"):
+        n_boot = report["paired"][0]["n_boot"]
+        lines += ["", "Paired difference in test macro-AUC (mean over seeds, seeds paired in order; 95% CI from "
+                  f"{n_boot} bootstrap resamples of the test records, the same resamples for both models: "
+                  "the uncertainty from the finite test set):", "",
+                  "| comparison | difference | 95% CI | resamples where the first is better |", "|---|---|---|---|"]
+        for d in report["paired"]:
+            lo, hi = d["ci95"]
+            lines.append(f"| {d['model']} - {d['minus']} | {d['difference']:+.4f} | {lo:+.4f} to {hi:+.4f} | "
+                         f"{100 * d['share_a_better']:.0f} % |")
     lines += ["", "Per-class test AUC (seed 0) with support:", "",
               "| label | support | " + " | ".join(report["models"]) + " |",
               "|---|---|" + "---|" * len(report["models"])]

@@ -3,7 +3,6 @@ import json
 
 import numpy as np
 import pytest
-from scipy import signal as sps
 
 from beatnet_core import ECGFormatError, detect_qrs, load_ecg, tokenize
 from beatnet_core.bench.qrs import bench_ludb, ludb_reference, match_beats, mitdb_reference

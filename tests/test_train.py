@@ -171,3 +171,74 @@ def test_bench_train_step_times_every_model_and_precision(data_dir):
     assert [(r["model"], r["dtype"]) for r in rows] == [("beatnet", "float32"), ("beatnet", "bfloat16"),
                                                         ("xresnet1d101", "float32"), ("xresnet1d101", "bfloat16")]
     assert all(r["seconds_per_step"] > 0 and r["steps_per_epoch"] == 1772 // 8 + (1772 % 8 > 0) for r in rows)
+
+
+def test_paired_bootstrap_difference_is_paired_and_antisymmetric():
+    from beatnet_core.metrics import paired_bootstrap_difference
+
+    rng = np.random.default_rng(1)
+    y = (rng.random((250, 3)) < [0.4, 0.2, 0.1]).astype(int)
+    weak = [np.clip(y * 0.2 + rng.random(y.shape), 0, None) for _ in range(2)]
+    strong = [np.clip(y * 0.8 + rng.random(y.shape), 0, None) for _ in range(2)]
+    d = paired_bootstrap_difference(y, strong, weak, n_boot=200, seed=0)
+    expected = np.mean([macro_auc(y, s) for s in strong]) - np.mean([macro_auc(y, s) for s in weak])
+    assert d["difference"] == pytest.approx(expected)
+    assert 0 < d["ci95"][0] < d["difference"] < d["ci95"][1] and d["share_a_better"] == 1.0
+    back = paired_bootstrap_difference(y, weak, strong, n_boot=200, seed=0)
+    assert back["difference"] == pytest.approx(-d["difference"])
+    assert back["ci95"] == pytest.approx([-d["ci95"][1], -d["ci95"][0]])
+    same = paired_bootstrap_difference(y, weak, weak, n_boot=50, seed=0)
+    assert same["difference"] == 0 and same["ci95"] == [0.0, 0.0] and same["share_a_better"] == 0.0
+    # paired: a model barely different from another gets a CI far narrower than either model's own CI
+    nudged = [s + 1e-3 * rng.random(s.shape) for s in weak]
+    close = paired_bootstrap_difference(y, nudged, weak, n_boot=200, seed=0)
+    own = bootstrap_ci(y, weak[0], n_boot=200, seed=0)["macro_auc"]
+    assert close["ci95"][1] - close["ci95"][0] < 0.2 * (own[1] - own[0])
+
+
+def test_benchmark_report_shows_the_paired_differences(tmp_path):
+    from beatnet_core.evaluate import _paired_differences, write_benchmark_report
+
+    rng = np.random.default_rng(2)
+    y = (rng.random((120, 2)) < 0.3).astype(int)
+
+    def run(signal):
+        s = y * signal + rng.random(y.shape)
+        return {"y_true": y, "scores": s, "macro_auc": macro_auc(y, s), "macro_auc_ci95": [0.0, 1.0],
+                "fmax": 0.5, "per_class": [{"label": c, "support": int(y[:, k].sum()), "auc": 0.5}
+                                           for k, c in enumerate("AB")]}
+
+    results = {"beatnet": [run(1.0), run(1.0)], "cnn": [run(0.1), run(0.1)]}
+    paired = _paired_differences(results, n_boot=100, progress=False)
+    assert [(p["model"], p["minus"]) for p in paired] == [("beatnet", "cnn")] and paired[0]["ci95"][0] > 0
+    mismatched = {"beatnet": results["beatnet"], "cnn": [run(0.1), {**run(0.1), "y_true": y[::-1]}]}
+    with pytest.raises(ValueError, match="same test records"):
+        _paired_differences(mismatched, n_boot=10, progress=False)
+    for rs in results.values():
+        for r in rs:
+            r.pop("y_true"), r.pop("scores")
+    report = {"task": "toy", "seeds": 2, "data_dir": "x", "records": 120, "test_records": 120, "labels": ["A", "B"],
+              "machine": "m", "date": "d", "train_overrides": {}, "paired": paired,
+              "models": {name: {"n_parameters": 1, "macro_auc_mean": 0.5, "macro_auc_sd": 0.0, "fmax_mean": 0.5,
+                                "val_macro_auc_mean": 0.5, "train_seconds_mean": 60.0, "runs": rs}
+                         for name, rs in results.items()}}
+    text = write_benchmark_report(report, tmp_path).read_text()
+    assert f"| beatnet - cnn | {paired[0]['difference']:+.4f} |" in text
+
+
+def test_bootstrap_aucs_equal_scikit_learn_on_each_resample():
+    from beatnet_core.metrics import _bootstrap_class_aucs
+
+    rng = np.random.default_rng(3)
+    y = (rng.random((80, 3)) < [0.5, 0.05, 0.0]).astype(int)
+    s = np.round(rng.random((80, 3)) + 0.4 * y, 1)          # rounded: many ties
+    fast = _bootstrap_class_aucs(y, s, n_boot=30, seed=7)
+    draw = np.random.default_rng(7)
+    for b in range(30):
+        idx = draw.integers(0, 80, 80)
+        for k in range(3):
+            col = y[idx, k]
+            if k < 2 and 0 < col.sum() < 80:
+                assert fast[b, k] == pytest.approx(roc_auc_score(col, s[idx, k]))
+            else:                                            # class 2 has no positives at all
+                assert np.isnan(fast[b, k])
