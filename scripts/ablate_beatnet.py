@@ -36,6 +36,10 @@ VARIANTS = {
              "40 epochs, still under inception1d's 20-epoch wall clock (bf16)"),
     "nodrop": ({"lead_dropout": 0.0}, {"precision": "bf16"}, None,
                "no training-time lead dropout: what the missing-lead robustness costs in accuracy (bf16)"),
+    "ctxmag": ({"beat_context": "magnitude"}, {"precision": "bf16"}, None,
+               "each window also sees the beat's spatial magnitude (QRS onset/offset over all leads) (bf16)"),
+    "ctxlimb": ({"beat_context": "limb"}, {"precision": "bf16"}, None,
+                "each window also sees leads I and II of its beat (the frontal axis frame) (bf16)"),
     "bs32": ({}, {"precision": "bf16", "batch_size": 32}, None,
              "batch 32: twice the optimiser steps in the same 20 epochs (bf16)"),
 }
