@@ -36,10 +36,6 @@ VARIANTS = {
              "40 epochs, still under inception1d's 20-epoch wall clock (bf16)"),
     "nodrop": ({"lead_dropout": 0.0}, {"precision": "bf16"}, None,
                "no training-time lead dropout: what the missing-lead robustness costs in accuracy (bf16)"),
-    "ctxmag": ({"beat_context": "magnitude"}, {"precision": "bf16"}, None,
-               "each window also sees the beat's spatial magnitude (QRS onset/offset over all leads) (bf16)"),
-    "ctxlimb": ({"beat_context": "limb"}, {"precision": "bf16"}, None,
-                "each window also sees leads I and II of its beat (the frontal axis frame) (bf16)"),
     "bs32": ({}, {"precision": "bf16", "batch_size": 32}, None,
              "batch 32: twice the optimiser steps in the same 20 epochs (bf16)"),
 }
@@ -49,6 +45,9 @@ REMOVED = {
     "labelattn": "one beat-pooling query per class: label-specific beat attention (bf16; code at d7e5efe)",
     "leadrhythm": "one transformer block over each lead's own beats before lead pooling (bf16; code at 8cb4eb5)",
     "vcg3": "3 learned lead mixes (like X, Y, Z) as context tokens of the lead attention (bf16; code at 8cb4eb5)",
+    "ctxmag": "each window also sees its beat's spatial magnitude (QRS onset/offset over all leads) "
+              "(bf16; code at bb6d77c)",
+    "ctxlimb": "each window also sees leads I and II of its beat (the frontal axis frame) (bf16; code at bb6d77c)",
 }
 RESULTS = Path("runs/ablation/results.jsonl")
 

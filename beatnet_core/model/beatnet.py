@@ -48,7 +48,6 @@ class BeatNetConfig:
     n_heads: int = 4
     n_layers: int = 2                   # temporal (rhythm) transformer blocks
     n_spatial_layers: int = 1           # transformer blocks across the leads of one beat
-    beat_context: str = "none"          # extra input channels of every window: none | magnitude | limb
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
     cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
@@ -188,22 +187,19 @@ class BeatEncoder(nn.Module):
 
     def __init__(self, config: BeatNetConfig):
         super().__init__()
-        n_in = 1 + {"none": 0, "magnitude": 1, "limb": 2}[config.beat_context]
-        layers, c_in = [], n_in
+        layers, c_in = [], 1
         for c_out, k in zip(config.cnn_channels, config.cnn_kernels):
             layers += [nn.Conv1d(c_in, c_out, k, stride=2, padding=k // 2, bias=False),
                        nn.BatchNorm1d(c_out), nn.ReLU(inplace=True)]
             c_in = c_out
         self.convs = nn.Sequential(*layers)
         with torch.no_grad():
-            n_flat = self.convs(torch.zeros(2, n_in, config.token_len)).numel() // 2
+            n_flat = self.convs(torch.zeros(2, 1, config.token_len)).numel() // 2
         self.proj = nn.Linear(n_flat, config.d_model)
 
     def forward(self, windows: torch.Tensor) -> torch.Tensor:
         # windows: (K, T) -> (K, D)
-        if windows.dim() == 2:
-            windows = windows.unsqueeze(1)        # (K, 1, T)
-        h = self.convs(windows)                   # (K, C, T/16)
+        h = self.convs(windows.unsqueeze(1))      # (K, C, T/16)
         return self.proj(h.flatten(1))
 
 
@@ -395,15 +391,6 @@ class BeatNet(nn.Module):
         # 1. morphology: only the real (beat, lead) windows go through the CNN
         window_mask = beat_mask[:, :, None] & lead_mask[:, None, :]             # (B, N, L)
         windows = tokens[window_mask].to(dtype)                                  # (K, T)
-        if self.config.beat_context != "none":
-            usable = window_mask.unsqueeze(-1).to(dtype)                         # (B, N, L, 1)
-            x = tokens.to(dtype) * usable
-            if self.config.beat_context == "magnitude":   # spatial magnitude: QRS onset/offset across leads
-                ctx = ((x ** 2).sum(2) / usable.sum(2).clamp_min(1)).sqrt().unsqueeze(2)   # (B, N, 1, T)
-            else:                                          # leads I and II: the frontal-plane frame (axis)
-                ctx = x[:, :, :2]                                                   # (B, N, 2, T)
-            ctx = ctx.unsqueeze(2).expand(B, N, L, *ctx.shape[2:])[window_mask]     # (K, c, T)
-            windows = torch.cat([windows.unsqueeze(1), ctx], dim=1)                 # (K, 1+c, T)
         lead_features = tokens.new_zeros(B, N, L, D, dtype=dtype)                # (B, N, L, D)
         if windows.shape[0] > 0:   # BatchNorm would fill its running stats with NaN on 0 windows
             # .to(dtype): under bfloat16 autocast (training) the CNN returns bfloat16
