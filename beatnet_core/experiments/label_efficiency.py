@@ -349,10 +349,10 @@ def _reading(p: dict) -> list[str]:
     lines = []
     fractions = curves["beatnet"]["fraction"]
     for cnn in (m for m in curves if m != "beatnet"):
-        ahead = [f for f, b, c in zip(fractions, curves["beatnet"]["mean"], curves[cnn]["mean"])
-                 if b is not None and c is not None and b > c]
-        behind = [f for f, b, c in zip(fractions, curves["beatnet"]["mean"], curves[cnn]["mean"])
-                  if b is not None and c is not None and b <= c]
+        ahead, behind = [], []
+        for f, b, c in zip(fractions, curves["beatnet"]["mean"], curves[cnn]["mean"]):
+            if b is not None and c is not None:
+                (ahead if b > c else behind).append(f)
         name = DISPLAY.get(cnn, cnn)
         text = (f"Reading: BEAT-Net is above {name} at {', '.join(_pct(f) + ' %' for f in ahead) or 'no fraction'}"
                 f" and at or below it at {', '.join(_pct(f) + ' %' for f in behind) or 'no fraction'}.")
