@@ -38,6 +38,16 @@ VARIANTS = {
                "no training-time lead dropout: what the missing-lead robustness costs in accuracy (bf16)"),
     "bs32": ({}, {"precision": "bf16", "batch_size": 32}, None,
              "batch 32: twice the optimiser steps in the same 20 epochs (bf16)"),
+    "lr1e3": ({}, {"precision": "bf16", "lr": 1e-3}, None, "peak learning rate 1e-3 instead of 2e-3 (bf16)"),
+    "lr4e3": ({}, {"precision": "bf16", "lr": 4e-3}, None, "peak learning rate 4e-3 instead of 2e-3 (bf16)"),
+    "wd05": ({}, {"precision": "bf16", "weight_decay": 0.05}, None, "weight decay 0.05 instead of 0.01 (bf16)"),
+    "drop2": ({"dropout": 0.2}, {"precision": "bf16"}, None, "dropout 0.2 instead of 0.1 (bf16)"),
+    "posnone": ({}, {"precision": "bf16", "pos_weight": "none"}, None,
+                "plain BCE, no square-root positive weights (bf16)"),
+    "wholebeat": ({"whole_beat_token": True}, {"precision": "bf16"}, None,
+                  "a 12-lead CNN token of the whole beat that every lead attends to (not pooled) (bf16)"),
+    "noaug": ({}, {"precision": "bf16", "augment": False}, None,
+              "no beat sub-sequence crops or token noise: what the augmentation brings (bf16)"),
 }
 # Variants whose model code was removed again because they did not help; the code is in the commit named.
 REMOVED = {

@@ -48,6 +48,7 @@ class BeatNetConfig:
     n_heads: int = 4
     n_layers: int = 2                   # temporal (rhythm) transformer blocks
     n_spatial_layers: int = 1           # transformer blocks across the leads of one beat
+    whole_beat_token: bool = False      # exploration: a 12-lead CNN token of the whole beat, attended, not pooled
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
     cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
@@ -185,21 +186,23 @@ class BeatEncoder(nn.Module):
     backward) cost as much as the convolutions.
     """
 
-    def __init__(self, config: BeatNetConfig):
+    def __init__(self, config: BeatNetConfig, in_channels: int = 1):
         super().__init__()
-        layers, c_in = [], 1
+        layers, c_in = [], in_channels
         for c_out, k in zip(config.cnn_channels, config.cnn_kernels):
             layers += [nn.Conv1d(c_in, c_out, k, stride=2, padding=k // 2, bias=False),
                        nn.BatchNorm1d(c_out), nn.ReLU(inplace=True)]
             c_in = c_out
         self.convs = nn.Sequential(*layers)
         with torch.no_grad():
-            n_flat = self.convs(torch.zeros(2, 1, config.token_len)).numel() // 2
+            n_flat = self.convs(torch.zeros(2, in_channels, config.token_len)).numel() // 2
         self.proj = nn.Linear(n_flat, config.d_model)
 
     def forward(self, windows: torch.Tensor) -> torch.Tensor:
-        # windows: (K, T) -> (K, D)
-        h = self.convs(windows.unsqueeze(1))      # (K, C, T/16)
+        # windows: (K, T) or (K, C_in, T) -> (K, D)
+        if windows.dim() == 2:
+            windows = windows.unsqueeze(1)
+        h = self.convs(windows)                   # (K, C, T/16)
         return self.proj(h.flatten(1))
 
 
@@ -215,21 +218,26 @@ class SpatialEncoder(nn.Module):
 
     def __init__(self, config: BeatNetConfig):
         super().__init__()
-        self.lead_embedding = nn.Parameter(torch.zeros(config.n_leads, config.d_model))
+        self.lead_embedding = nn.Parameter(torch.zeros(config.n_leads + int(config.whole_beat_token), config.d_model))
         self.blocks = nn.ModuleList(
             Block(config.d_model, config.n_heads, config.mlp_ratio, config.dropout)
             for _ in range(config.n_spatial_layers))
         self.ln_f = nn.LayerNorm(config.d_model)
         self.pool = AttentionPool(config.d_model)
 
-    def forward(self, leads: torch.Tensor, lead_mask: torch.Tensor):
+    def forward(self, leads: torch.Tensor, lead_mask: torch.Tensor, whole_beat: torch.Tensor | None = None):
         # leads: (M, L, D) one row per real beat; lead_mask: (M, L)
-        x = leads + self.lead_embedding                                # (M, L, D)
+        L = leads.shape[1]
+        attend_mask = lead_mask
+        if whole_beat is not None:   # (M, D): attended by every lead, not pooled
+            leads = torch.cat([leads, whole_beat.unsqueeze(1)], dim=1)
+            attend_mask = torch.cat([lead_mask, lead_mask.any(dim=1, keepdim=True)], dim=1)
+        x = leads + self.lead_embedding                                # (M, L', D)
         spatial_attention = []
         for block in self.blocks:
-            x, w = block(x, lead_mask)
-            spatial_attention.append(w)                                # (M, H, L, L)
-        beat, lead_attention = self.pool(self.ln_f(x), lead_mask)      # (M, D), (M, L)
+            x, w = block(x, attend_mask)
+            spatial_attention.append(w[..., :L, :L])                   # (M, H, L, L)
+        beat, lead_attention = self.pool(self.ln_f(x[:, :L]), lead_mask)   # (M, D), (M, L)
         return beat, lead_attention, spatial_attention
 
 
@@ -326,6 +334,7 @@ class BeatNet(nn.Module):
         super().__init__()
         self.config = config
         self.beat_encoder = BeatEncoder(config)
+        self.whole_beat_encoder = BeatEncoder(config, config.n_leads) if config.whole_beat_token else None
         self.spatial = SpatialEncoder(config)
         self.temporal = TemporalEncoder(config)
         self.head = nn.Sequential(nn.LayerNorm(config.d_model), nn.Dropout(config.dropout),
@@ -398,7 +407,11 @@ class BeatNet(nn.Module):
 
         # 2. space: per real beat, attention over its usable leads
         beat_lead_mask = window_mask[beat_mask]                                  # (M, L)
-        beat_vectors, lead_attn, spatial_attn = self.spatial(lead_features[beat_mask], beat_lead_mask)
+        whole_beat = None
+        if self.whole_beat_encoder is not None:
+            joint = (tokens.to(dtype) * window_mask.unsqueeze(-1).to(dtype))[beat_mask]   # (M, L, T)
+            whole_beat = self.whole_beat_encoder(joint).to(dtype)                        # (M, D)
+        beat_vectors, lead_attn, spatial_attn = self.spatial(lead_features[beat_mask], beat_lead_mask, whole_beat)
         beats = lead_features.new_zeros(B, N, D)
         beats[beat_mask] = beat_vectors.to(dtype)                                # (B, N, D)
         lead_attention = lead_features.new_zeros(B, N, L)
