@@ -528,7 +528,7 @@ def pipeline_figure(height: int = 300) -> go.Figure:
     steps = [
         ("12-lead ECG", "10 s, 12 views of\none heart", "#f3f4f6"),
         ("Find the beats", "QRS detector cuts\none window per beat", "#e0f2fe"),
-        ("Read each beat", "a small CNN learns\nits shape (P, QRS, T)", "#dbeafe"),
+        ("Read each beat", "small CNNs read each\nlead and all 12 at once", "#dbeafe"),
         ("Compare the leads", "lead attention weighs\nthe 12 views of a beat", "#ede9fe"),
         ("Follow the rhythm", "beat attention reads\nthe beats in time (RR)", "#fce7f3"),
         ("Diagnoses", "one probability per\nlabel vs. its threshold", "#dcfce7"),

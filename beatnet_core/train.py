@@ -43,7 +43,7 @@ from torch import nn
 from beatnet_core.data.labels import describe_label
 from beatnet_core.data.ptbxl import PTBXLDataset, load_ptbxl, stratified_fraction
 from beatnet_core.metrics import f1_thresholds, macro_auc
-from beatnet_core.model import build_model, count_parameters
+from beatnet_core.model import MODELS, build_model, count_parameters
 from beatnet_core.signal import ConditioningSpec, resample
 from beatnet_core.tokenizer import stack_tokens, tokenize_conditioned
 
@@ -402,7 +402,18 @@ def finished_with(run_dir, cfg: TrainConfig, ignore=("threads",)) -> dict | None
     have = {**json.loads(json.dumps(asdict(TrainConfig()))), **saved["train_config"]}
     want = json.loads(json.dumps(asdict(cfg)))
     same = all(have.get(k) == v for k, v in want.items() if k not in ignore)
+    # the model's own defaults may have changed since the run was saved (e.g. a new BEAT-Net stage)
+    have_model = saved_model_config(saved)
+    want_model = json.loads(json.dumps(MODELS[cfg.model].config_class.from_dict(
+        {**cfg.model_overrides, "n_classes": have_model["n_classes"]}).to_dict()))
+    same = same and all(have_model.get(k) == v for k, v in want_model.items() if k != "n_classes")
     return saved["summary"] if same else None
+
+
+def saved_model_config(saved: dict) -> dict:
+    """The model config of a run's ``config.json``, with fields added since filled in as that run had them."""
+    legacy = getattr(MODELS[saved["model"]].config_class, "legacy_values", {})
+    return {**legacy, **saved["model_config"]}
 
 
 def load_run(run_dir) -> tuple[nn.Module, dict]:
@@ -420,7 +431,7 @@ def load_run(run_dir) -> tuple[nn.Module, dict]:
         raise FileNotFoundError(f"{run}: not a BEAT-Net run directory (missing {', '.join(missing)})")
     config = json.loads((run / "config.json").read_text())
     labels = json.loads((run / "labels.json").read_text())
-    model_config = dict(config["model_config"])
+    model_config = saved_model_config(config)
     n_classes = model_config.pop("n_classes")
     model = build_model(config["model"], n_classes=n_classes, **model_config)
     model.load_state_dict(load_file(str(run / "weights.safetensors")))

@@ -12,9 +12,13 @@ Variants whose code was removed again (``REMOVED``) name the commit that has it.
     python scripts/ablate_beatnet.py --table
     python scripts/ablate_beatnet.py --cd-subclasses      # where the benchmark models differ within CD
     python scripts/ablate_beatnet.py --subsequence-eval   # BEAT-Net scored over beat sub-sequences, as the CNNs
+    python scripts/ablate_beatnet.py --ludb ref=RUN,RUN variant=RUN,RUN   # the same runs on LUDB (external)
 
 Single seeds: differences under ~0.01 macro-AUC are within seed-to-seed noise
 (the benchmark's sd over 3 seeds is 0.004, per class up to 0.01-0.02).
+
+All variants are changes to the model as it was before the whole-beat token
+(``wholebeat``) became BEAT-Net's default, and are re-run that way.
 """
 from __future__ import annotations
 
@@ -45,7 +49,7 @@ VARIANTS = {
     "posnone": ({}, {"precision": "bf16", "pos_weight": "none"}, None,
                 "plain BCE, no square-root positive weights (bf16)"),
     "wholebeat": ({"whole_beat_token": True}, {"precision": "bf16"}, None,
-                  "a 12-lead CNN token of the whole beat that every lead attends to (not pooled) (bf16)"),
+                  "a 12-lead CNN token of the whole beat that every lead attends to (not pooled) (bf16; since adopted)"),
     "noaug": ({}, {"precision": "bf16", "augment": False}, None,
               "no beat sub-sequence crops or token noise: what the augmentation brings (bf16)"),
 }
@@ -74,7 +78,9 @@ def run_variant(name: str, data: str, seed: int, epochs: int, threads: int) -> d
     from beatnet_core.train import TrainConfig, load_task, train
 
     ds = load_task(data, "superdiagnostic", TrainConfig.min_count, progress=True)
-    over = dict(model_over)
+    # every variant was measured against the model as it was before the whole-beat token (the
+    # `wholebeat` variant, since adopted as the default): keep them comparable when re-run
+    over = {"whole_beat_token": False, **model_over}
     token_len = round(tokenizer.PRE_R_S * 250) + round(tokenizer.POST_R_S * 250)
     if token_len != 176:
         over["token_len"] = token_len
@@ -196,6 +202,32 @@ def subsequence_eval(data: str, runs_dir: str = "runs/benchmark/superdiagnostic"
     return "\n".join(lines)
 
 
+def ludb_check(data: str, groups: dict[str, list[str]]) -> str:
+    """Superdiagnostic AUC on LUDB (another hospital, never used for training or choosing) per group of runs.
+
+    ``groups``: name -> run directories (e.g. one model's seeds). Every run is
+    scored by :func:`beatnet_core.experiments.external.external_validation`
+    (the deployed reading path, LUDB diagnoses mapped to CD/HYP/MI/STTC; NORM
+    has no sound mapping); the table gives each label's AUC and the mean of
+    the four, averaged over a group's runs.
+    """
+    import numpy as np
+
+    from beatnet_core.experiments.external import external_validation
+
+    runs = [r for rs in groups.values() for r in rs]
+    p = external_validation(data, model=runs[0], extra_runs=runs[1:], n_boot=10, progress=True, write=False)
+    by_run = dict(zip(runs, p["results"].values()))   # results come in the order of the runs
+    labels = [c for c, r in p["results"][p["primary"]].items() if r["auc"] is not None]
+    lines = ["| runs | n | " + " | ".join(f"{c} (n+={p['results'][p['primary']][c]['positives']})" for c in labels)
+             + " | mean of the four |", "|---|---|" + "---|" * (len(labels) + 1)]
+    for name, rs in groups.items():
+        aucs = np.array([[by_run[r][c]["auc"] for c in labels] for r in rs])
+        lines.append(f"| {name} | {len(rs)} | " + " | ".join(f"{a:.3f}" for a in aucs.mean(0))
+                     + f" | {aucs.mean():.3f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("variants", nargs="*", help=f"any of {', '.join(VARIANTS)}")
@@ -208,6 +240,8 @@ def main(argv=None) -> int:
                    help="AUC of the benchmark runs' CD score per conduction subclass (test fold)")
     p.add_argument("--subsequence-eval", action="store_true",
                    help="the benchmark's BEAT-Net runs scored on the mean over beat sub-sequences")
+    p.add_argument("--ludb", nargs="+", metavar="NAME=DIR[,DIR...]",
+                   help="superdiagnostic AUC on LUDB of groups of runs (e.g. reference vs variant seeds)")
     args = p.parse_args(argv)
     unknown = [v for v in args.variants if v not in VARIANTS]
     if unknown:
@@ -222,6 +256,9 @@ def main(argv=None) -> int:
         print(cd_subclasses(args.data))
     if args.subsequence_eval:
         print(subsequence_eval(args.data))
+    if args.ludb:
+        groups = dict(g.split("=", 1) for g in args.ludb)
+        print(ludb_check(str(Path(args.data).parent), {k: v.split(",") for k, v in groups.items()}))
     return 0
 
 

@@ -44,10 +44,11 @@ def pad_to(batch: dict, n_max: int, seed: int = 1) -> dict:
     )
 
 
-@pytest.fixture(scope="module")
-def model() -> BeatNet:
+@pytest.fixture(scope="module", params=[True, False], ids=["whole-beat-token", "leads-only"])
+def model(request) -> BeatNet:
+    """Today's model, and the one without a whole-beat token (runs saved before it existed)."""
     torch.manual_seed(0)
-    return build_model("beatnet", n_classes=5).eval()
+    return build_model("beatnet", n_classes=5, whole_beat_token=request.param).eval()
 
 
 # --------------------------------------------------------------------------- BEAT-Net
@@ -62,7 +63,8 @@ def test_shapes_and_size(model):
     assert attn["beat_attention"].shape == (B, N)
     assert len(attn["temporal_attention"]) == model.config.n_layers
     assert all(w.shape == (B, model.config.n_heads, N, N) for w in attn["temporal_attention"])
-    assert all(w.shape == (B, N, model.config.n_heads, L, L) for w in attn["spatial_attention"])
+    L1 = L + int(model.config.whole_beat_token)   # the whole-beat token is attended to, last
+    assert all(w.shape == (B, N, model.config.n_heads, L1, L1) for w in attn["spatial_attention"])
     assert model.input_kind == "tokens"
     assert 100_000 < count_parameters(model) < 1_000_000
 
@@ -256,3 +258,4 @@ def test_xresnet_block_structure_matches_benchmark():
     convs = [m for m in first.convs.modules() if isinstance(m, torch.nn.Conv1d)]
     assert [(c.in_channels, c.out_channels, c.kernel_size[0]) for c in convs] == [(64, 64, 1), (64, 64, 5), (64, 256, 1)]
     assert [m.out_channels for m in model.stem.modules() if isinstance(m, torch.nn.Conv1d)] == [32, 32, 64]
+

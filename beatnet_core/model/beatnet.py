@@ -8,7 +8,11 @@ clinician reads it, one prior per stage:
    embeds one lead's window around one R peak;
 2. space      -- :class:`SpatialEncoder`, attention across the 12 leads of
    one beat (lead identity from a learned lead embedding), pooled with one
-   learned query: the *lead attention*;
+   learned query: the *lead attention*. The leads also attend to a
+   *whole-beat token*, the same CNN reading all 12 leads of the beat at once,
+   so timing across leads (global QRS onset/offset, which lead's R' comes
+   last) is seen before the leads are pooled; it is not pooled itself, so
+   the lead attention stays a distribution over the 12 leads;
 3. time       -- :class:`TemporalEncoder`, a transformer over the beat
    sequence whose positions are the real R-peak times and RR intervals
    (rhythm *is* timing), pooled with one learned query: the *beat attention*;
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -41,6 +46,10 @@ class BeatNetConfig:
     The default (~0.2 M parameters) trains on a 2-core CPU in minutes.
     """
 
+    #: Fields added after runs had been saved without them, with the value such
+    #: runs were trained with (:func:`beatnet_core.train.load_run` fills them in).
+    legacy_values: ClassVar[dict] = {"whole_beat_token": False}
+
     n_classes: int = 5
     n_leads: int = 12
     token_len: int = 176                # samples per beat window (0.704 s at 250 Hz)
@@ -48,7 +57,7 @@ class BeatNetConfig:
     n_heads: int = 4
     n_layers: int = 2                   # temporal (rhythm) transformer blocks
     n_spatial_layers: int = 1           # transformer blocks across the leads of one beat
-    whole_beat_token: bool = False      # exploration: a 12-lead CNN token of the whole beat, attended, not pooled
+    whole_beat_token: bool = True       # leads also attend to a 12-lead CNN token of the whole beat (not pooled)
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
     cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
@@ -175,6 +184,9 @@ class AttentionPool(nn.Module):
 class BeatEncoder(nn.Module):
     """1-D CNN that embeds one lead's beat window (T samples) into D features.
 
+    With ``in_channels=12`` the same architecture reads all leads of a beat
+    at once (the whole-beat token of :class:`SpatialEncoder`).
+
     Shared across leads and beats: a QRS complex looks like a QRS complex in
     any lead; what the lead *means* comes from the lead embedding later.
     BatchNorm, not Group/LayerNorm: normalising each window by its own
@@ -214,6 +226,15 @@ class SpatialEncoder(nn.Module):
     The 12 leads are 12 projections of one cardiac dipole; a learned lead
     embedding tells the encoder which projection it looks at. Unusable leads
     are masked out of both the attention and the pooling.
+
+    Each lead's embedding is made from its own window only, so on its own the
+    encoder could compare leads only as summaries, never sample by sample. A
+    cardiologist times a QRS across all 12 leads (its duration is from the
+    earliest onset in any lead to the latest offset in any lead: incomplete
+    RBBB, fascicular blocks, AV block). The optional ``whole_beat`` token (a
+    CNN over the 12 leads stacked as channels) gives the leads that view: they
+    attend to it, it is not pooled. It was added for the conduction (CD) gap
+    to the CNNs; the evidence and its caveats are in reports/ptbxl.md.
     """
 
     def __init__(self, config: BeatNetConfig):
@@ -236,7 +257,7 @@ class SpatialEncoder(nn.Module):
         spatial_attention = []
         for block in self.blocks:
             x, w = block(x, attend_mask)
-            spatial_attention.append(w[..., :L, :L])                   # (M, H, L, L)
+            spatial_attention.append(w)                                # (M, H, L', L')
         beat, lead_attention = self.pool(self.ln_f(x[:, :L]), lead_mask)   # (M, D), (M, L)
         return beat, lead_attention, spatial_attention
 
@@ -384,7 +405,8 @@ class BeatNet(nn.Module):
             for a record with no usable lead, whose logits then come from rhythm alone);
             ``beat_attention`` (B, N): a distribution over the real beats
             (exactly 0 on padding); ``temporal_attention``: per rhythm layer
-            (B, H, N, N); ``spatial_attention``: per spatial layer (B, N, H, L, L).
+            (B, H, N, N); ``spatial_attention``: per spatial layer (B, N, H, L', L'),
+            L' = L + 1 with the whole-beat token last when the model has one.
         """
         B, N, L, T = tokens.shape
         D = self.config.d_model
@@ -409,7 +431,8 @@ class BeatNet(nn.Module):
         beat_lead_mask = window_mask[beat_mask]                                  # (M, L)
         whole_beat = None
         if self.whole_beat_encoder is not None:
-            joint = (tokens.to(dtype) * window_mask.unsqueeze(-1).to(dtype))[beat_mask]   # (M, L, T)
+            # masked leads read as flat lines (masked_fill, not a product: their content may be NaN)
+            joint = tokens[beat_mask].to(dtype).masked_fill(~beat_lead_mask.unsqueeze(-1), 0.0)  # (M, L, T)
             whole_beat = self.whole_beat_encoder(joint).to(dtype)                        # (M, D)
         beat_vectors, lead_attn, spatial_attn = self.spatial(lead_features[beat_mask], beat_lead_mask, whole_beat)
         beats = lead_features.new_zeros(B, N, D)
