@@ -216,6 +216,10 @@ def _add_evaluate(sub):
     p.add_argument("--split", choices=["train", "val", "test"], default="test")
     p.add_argument("--n-boot", type=int, default=1000)
     p.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    p.add_argument("--model-card", default=None, metavar="PATH",
+                   help="also write the run's model card (test split only), e.g. assets/MODEL_CARD.md")
+    p.add_argument("--training-note", default="",
+                   help="model card: a remark after the training time (e.g. how the machine was shared)")
     p.set_defaults(func=_run_evaluate)
 
 
@@ -223,13 +227,44 @@ def _run_evaluate(args) -> int:
     import json
     from pathlib import Path
 
-    from beatnet_core.evaluate import evaluate_run, format_evaluation
+    from beatnet_core.evaluate import evaluate_run, format_evaluation, write_model_card
 
+    if args.model_card and args.split != "test":
+        raise SystemExit("beatnet evaluate: --model-card reports the test split; drop --split or use --split test")
     result = evaluate_run(args.run_dir, args.data, args.split, n_boot=args.n_boot)
     print(format_evaluation(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
+    if args.model_card:
+        saved = json.loads((Path(args.run_dir) / "config.json").read_text())
+        evaluate = " ".join(["beatnet evaluate", args.run_dir, "--data", args.data]
+                            + (["--json", args.json] if args.json else []) + ["--model-card", args.model_card])
+        command = f"{_train_command(saved['train_config'], args.data, args.run_dir)} && {evaluate}"
+        write_model_card(result, args.run_dir, args.model_card, command, args.training_note)
+        print(f"model card written to {args.model_card}")
     return 0
+
+
+def _train_command(train_config: dict, data: str, out: str) -> str:
+    """The ``beatnet train`` command line that trains a run with this saved training config."""
+    from beatnet_core.train import TrainConfig
+
+    default = TrainConfig()
+    words = ["beatnet train", "--model", train_config["model"], "--task", train_config["task"],
+             "--data", data, "--out", out]
+    options = ("epochs", "seed", "label_fraction", "batch_size", "lr", "patience", "min_count", "pos_weight",
+               "max_minutes", "threads", "precision")
+    other = {}
+    for name, value in train_config.items():
+        if name in ("model", "task") or value == getattr(default, name, value):
+            continue
+        if name in options:
+            words += [f"--{name.replace('_', '-')}", str(value)]
+        else:
+            other[name] = value
+    if other:   # set from Python (TrainConfig), not on the command line
+        words.append(f"(and TrainConfig {other}, which have no command-line option)")
+    return " ".join(words)
 
 
 @subcommand

@@ -214,12 +214,16 @@ def write_model_card(result: dict, run_dir, out_path, command: str, training_not
 
     Every figure in the card comes from ``result`` (an :func:`evaluate_run` output) and the run's own files.
     """
+    from beatnet_core.train import saved_model_config
+
     run = Path(run_dir)
     config = json.loads((run / "config.json").read_text())
     labels = json.loads((run / "labels.json").read_text())
     spec = json.loads((run / "conditioning.json").read_text())
     splits = json.loads((run / "splits.json").read_text())
     summary = config["summary"]
+    whole_beat = (" (each lead also attends to a whole-beat token: the same CNN reading all 12 leads "
+                  "of the beat at once)" if saved_model_config(config).get("whole_beat_token") else "")
     lo, hi = result["macro_auc_ci95"]
     rows = []
     for r in result["per_class"]:
@@ -238,7 +242,7 @@ not be used to diagnose, treat or triage patients.
 ## Model
 BEAT-Net (after Ma & Liao, arXiv 2601.07316): a beat encoder (1-D CNN shared
 across leads) embeds every lead of every heartbeat token, lead attention mixes
-the 12 leads of each beat, a transformer over the beats (positions from beat
+the 12 leads of each beat{whole_beat}, a transformer over the beats (positions from beat
 times and RR intervals) models the rhythm, and beat attention pools the record
 into a multi-label head. {summary['n_parameters']:,} parameters. Files in this
 folder: `weights.safetensors` (loaded without pickle), `config.json`,

@@ -126,6 +126,28 @@ def test_finished_with_matches_configs_and_reads_older_runs(small_ptbxl, tmp_pat
     assert finished_with(tmp_path / "run", TrainConfig(**{**cfg.__dict__, "precision": "bf16"})) is None
 
 
+def test_runs_saved_before_the_whole_beat_token_load_without_it(small_ptbxl, tmp_path):
+    """A BEAT-Net run saved before ``whole_beat_token`` existed was trained without one."""
+    cfg = TrainConfig(model="beatnet", epochs=1, batch_size=32, seed=0, threads=1,
+                      model_overrides={"whole_beat_token": False})
+    train(cfg, None, tmp_path / "run", progress=False, dataset=small_ptbxl)
+    before, _ = load_run(tmp_path / "run")
+    # rewrite the run as the older code wrote it: no such field anywhere
+    path = tmp_path / "run" / "config.json"
+    saved = json.loads(path.read_text())
+    del saved["model_config"]["whole_beat_token"]
+    saved["train_config"]["model_overrides"] = {}
+    path.write_text(json.dumps(saved))
+    model, _ = load_run(tmp_path / "run")
+    assert model.config.whole_beat_token is False and model.spatial.lead_embedding.shape[0] == 12
+    inputs = make_inputs(model, small_ptbxl, progress=False)
+    rows = np.arange(8)
+    np.testing.assert_array_equal(predict_scores(model, inputs, rows), predict_scores(before, inputs, rows))
+    # ... and is not taken for a finished run of today's default model (which has the token)
+    assert build_model("beatnet", n_classes=5).config.whole_beat_token is True
+    assert finished_with(tmp_path / "run", TrainConfig(model="beatnet", epochs=1, batch_size=32, seed=0)) is None
+
+
 def test_label_fraction_trains_on_a_stratified_subset(small_ptbxl, tmp_path):
     cfg = TrainConfig(model="beatnet", epochs=1, batch_size=32, threads=1, label_fraction=0.5)
     summary = train(cfg, None, tmp_path / "half", progress=False, dataset=small_ptbxl)
@@ -144,6 +166,27 @@ def test_evaluate_run(small_ptbxl, data_dir, tmp_path):
     assert f"{result['macro_auc']:.3f}" in card and "Not a medical device" in card
     for row in result["per_class"]:
         assert f"| {row['label']} |" in card
+
+
+def test_cli_evaluate_writes_the_model_card(small_ptbxl, data_dir, tmp_path, capsys):
+    from beatnet_core.cli import main
+
+    train(TrainConfig(epochs=1, batch_size=32, threads=1), None, tmp_path / "run", progress=False,
+          dataset=small_ptbxl)
+    card = tmp_path / "MODEL_CARD.md"
+    assert main(["evaluate", str(tmp_path / "run"), "--data", str(data_dir / "ptbxl"), "--n-boot", "20",
+                 "--json", str(tmp_path / "test.json"), "--model-card", str(card),
+                 "--training-note", " (a shared machine)"]) == 0
+    result = json.loads((tmp_path / "test.json").read_text())
+    text = card.read_text()
+    assert f"**{result['macro_auc']:.3f}**" in text and "(a shared machine)" in text
+    assert "whole-beat token" in text                       # today's default model has one
+    # the card says how to make it again: training (the run's own settings) and this evaluation
+    assert "beatnet train --model beatnet --task superdiagnostic" in text and "--epochs 1 --batch-size 32" in text
+    assert f"--model-card {card}" in text
+    with pytest.raises(SystemExit, match="test split"):
+        main(["evaluate", str(tmp_path / "run"), "--data", str(data_dir / "ptbxl"), "--split", "val",
+              "--model-card", str(card)])
 
 
 def test_metrics_match_scikit_learn():
