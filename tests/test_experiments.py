@@ -295,3 +295,19 @@ def test_attention_with_rhythm_outputs(rhythm_model, data_dir, tmp_path):
     assert p["labels"]["SR"]["group"] == "rhythm" and p["labels"]["SR"]["spearman"]["n"] > 0
     assert 1 <= p["groups"]["rhythm"]["lead_ii_rank_of_group_mean"] <= 12
     assert "Caveat" not in (tmp_path / "attention.md").read_text()
+
+
+def test_report_header_says_when_runs_were_reused():
+    """A study's time covers only the runs it trained; the header says how many were reused."""
+    from beatnet_core.experiments.common import measured
+
+    payload = {"environment": {"date": "2026-11-21 16:00", "machine": "x86_64, 2 CPUs"}, "runtime_seconds": 600,
+               "command": "beatnet experiments all", "study_command": "beatnet experiments all",
+               "results": {"beatnet": {"0.05": {"0": {"reused": False}, "1": {"reused": False}}},
+                           "cnn": {"0.05": {"0": {"reused": True}, "1": {"reused": True}}}}}
+    assert "10.0 min (2 of 4 runs trained in that time; 2 reused" in measured(payload)[0]
+    for model in payload["results"].values():
+        for run in model["0.05"].values():
+            run["reused"] = False
+    assert measured(payload)[0].endswith("10.0 min. Reproduce with:")
+

@@ -386,8 +386,22 @@ def measured(payload: dict, with_torch: bool = False) -> list[str]:
     """Markdown lines: when and where a study was measured, how long it took, and how to reproduce it."""
     env = payload["environment"]
     where = env["machine"] + (f", torch {env['torch']}, {env['torch_threads']} threads" if with_torch else "")
-    return [f"Measured {env['date']} ({where}); {payload['runtime_seconds'] / 60:.1f} min. Reproduce with:", "",
-            *reproduce(payload)]
+    runs = run_entries(payload.get("results"))
+    reused = sum(bool(r["reused"]) for r in runs)
+    took = f"{payload['runtime_seconds'] / 60:.1f} min"
+    if reused:   # the time covers only the runs trained now
+        took += (f" ({len(runs) - reused} of {len(runs)} runs trained in that time; {reused} reused from "
+                 "earlier runs with the same configuration)")
+    return [f"Measured {env['date']} ({where}); {took}. Reproduce with:", "", *reproduce(payload)]
+
+
+def run_entries(node) -> list[dict]:
+    """Every per-run result (a dict with a ``reused`` flag) nested in a study's results."""
+    if isinstance(node, dict):
+        if "reused" in node:
+            return [node]
+        return [r for value in node.values() for r in run_entries(value)]
+    return []
 
 
 def reproduce(payload: dict) -> list[str]:
