@@ -238,18 +238,22 @@ def _run_evaluate(args) -> int:
     if args.model_card:
         saved = json.loads((Path(args.run_dir) / "config.json").read_text())
         evaluate = " ".join(["beatnet evaluate", args.run_dir, "--data", args.data]
+                            + (["--n-boot", str(args.n_boot)] if args.n_boot != 1000 else [])
                             + (["--json", args.json] if args.json else []) + ["--model-card", args.model_card])
-        command = f"{_train_command(saved['train_config'], args.data, args.run_dir)} && {evaluate}"
+        command = f"{_train_command(saved, args.data, args.run_dir)} && {evaluate}"
         write_model_card(result, args.run_dir, args.model_card, command, args.training_note)
         print(f"model card written to {args.model_card}")
     return 0
 
 
-def _train_command(train_config: dict, data: str, out: str) -> str:
-    """The ``beatnet train`` command line that trains a run with this saved training config."""
-    from beatnet_core.train import TrainConfig
+def _train_command(saved: dict, data: str, out: str) -> str:
+    """The ``beatnet train`` command line that trains a run like this one (its saved ``config.json``)."""
+    import json
 
-    default = TrainConfig()
+    from beatnet_core.model import MODELS
+    from beatnet_core.train import TrainConfig, saved_model_config
+
+    train_config, default = saved["train_config"], TrainConfig()
     words = ["beatnet train", "--model", train_config["model"], "--task", train_config["task"],
              "--data", data, "--out", out]
     options = ("epochs", "seed", "label_fraction", "batch_size", "lr", "patience", "min_count", "pos_weight",
@@ -262,6 +266,14 @@ def _train_command(train_config: dict, data: str, out: str) -> str:
             words += [f"--{name.replace('_', '-')}", str(value)]
         else:
             other[name] = value
+    # a run saved by older code may differ from today's model defaults (e.g. no whole-beat token)
+    model = saved_model_config(saved)
+    today = MODELS[saved["model"]].config_class.from_dict({"n_classes": model["n_classes"]}).to_dict()
+    today = json.loads(json.dumps(today))   # tuples as the saved lists
+    changed = {k: v for k, v in model.items() if k != "n_classes" and today.get(k) != v
+               and k not in train_config.get("model_overrides", {})}
+    if changed:
+        other["model_overrides"] = {**other.get("model_overrides", {}), **changed}
     if other:   # set from Python (TrainConfig), not on the command line
         words.append(f"(and TrainConfig {other}, which have no command-line option)")
     return " ".join(words)

@@ -222,8 +222,8 @@ def write_model_card(result: dict, run_dir, out_path, command: str, training_not
     spec = json.loads((run / "conditioning.json").read_text())
     splits = json.loads((run / "splits.json").read_text())
     summary = config["summary"]
-    whole_beat = (" (each lead also attends to a whole-beat token: the same CNN reading all 12 leads "
-                  "of the beat at once)" if saved_model_config(config).get("whole_beat_token") else "")
+    whole_beat = (" (each lead also attends to a whole-beat token: a CNN of the same design, with its own "
+                  "weights, reading all 12 leads of the beat at once)" if saved_model_config(config).get("whole_beat_token") else "")
     lo, hi = result["macro_auc_ci95"]
     rows = []
     for r in result["per_class"]:

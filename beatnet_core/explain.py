@@ -23,11 +23,12 @@ Two kinds of explanation, meant to be compared side by side:
 
 How a lead or beat is hidden, and why: by setting its entry of the model's
 ``lead_mask`` / ``beat_mask`` to False, not by zeroing its windows. BEAT-Net
-never reads a masked window (only unmasked (beat, lead) windows go through
-the beat encoder; attention is renormalised over what is left), and it is
-*trained* with leads hidden that way (lead dropout), so a masked lead is an
-input the model knows: "this lead is not available". A zeroed window is
-different: the beat encoder reads it as a real, perfectly flat signal, an
+never reads a masked window's content (only unmasked (beat, lead) windows go
+through the per-lead beat encoder; attention is renormalised over what is
+left; the whole-beat CNN sees a masked lead as a flat line whatever it holds),
+and it is *trained* with leads hidden that way (lead dropout), so a masked
+lead is an input the model knows: "this lead is not available". A zeroed
+window is different: the beat encoder reads it as a real, perfectly flat signal, an
 isoelectric lead or a beat without a QRS complex at a time where the RR
 intervals say there is one, which the model never saw in training; the
 attribution would then partly measure the model's reaction to that
@@ -159,7 +160,7 @@ def integrated_gradients(predictor, x, label, n_steps: int = IG_STEPS,
     -------
     np.ndarray
         float32 (beats, 12, T): attribution of every sample of every window,
-        in logit units; zero for masked leads (the model never reads them).
+        in logit units; zero for masked leads (the model never reads their content).
         With ``return_delta``, ``(attributions, delta)``.
     """
     from captum.attr import IntegratedGradients

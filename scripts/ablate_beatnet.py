@@ -13,6 +13,7 @@ Variants whose code was removed again (``REMOVED``) name the commit that has it.
     python scripts/ablate_beatnet.py --cd-subclasses      # where the benchmark models differ within CD
     python scripts/ablate_beatnet.py --subsequence-eval   # BEAT-Net scored over beat sub-sequences, as the CNNs
     python scripts/ablate_beatnet.py --ludb ref=RUN,RUN variant=RUN,RUN   # the same runs on LUDB (external)
+    python scripts/ablate_beatnet.py --compare BEFORE_DIR AFTER_DIR --task rhythm   # two BEAT-Net versions, paired
 
 Single seeds: differences under ~0.01 macro-AUC are within seed-to-seed noise
 (the benchmark's sd over 3 seeds is 0.004, per class up to 0.01-0.02).
@@ -126,7 +127,8 @@ def cd_subclasses(data: str, runs_dir: str = "runs/benchmark/superdiagnostic",
     """AUC of each model's CD score (mean over seeds) for each conduction subclass of the test fold.
 
     Positives: test records with that PTB-XL subdiagnostic class; negatives:
-    test records without any conduction disturbance.
+    test records without any conduction disturbance. Models without runs in
+    ``runs_dir`` are left out.
     """
     import numpy as np
     from sklearn.metrics import roc_auc_score
@@ -141,6 +143,7 @@ def cd_subclasses(data: str, runs_dir: str = "runs/benchmark/superdiagnostic",
                       for e in sup.ecg_id[test]])
     cd = sup.labels[test][:, sup.label_names.index("CD")] == 1
     scores = {}
+    models = [m for m in models if (Path(runs_dir) / f"{m}_seed{seeds[0]}" / "config.json").is_file()]
     for name in models:
         per_seed = []
         for seed in seeds:
@@ -202,6 +205,38 @@ def subsequence_eval(data: str, runs_dir: str = "runs/benchmark/superdiagnostic"
     return "\n".join(lines)
 
 
+def compare_versions(data: str, task: str, before: str, after: str, seeds=(0, 1, 2)) -> str:
+    """BEAT-Net's benchmark runs in ``after`` against those in ``before`` (same task, seeds paired).
+
+    The paired difference of test macro-AUC (the benchmark's 1000 bootstrap
+    resamples of the test records) and each class's AUC, mean over seeds, on
+    validation and test.
+    """
+    import numpy as np
+
+    from beatnet_core.evaluate import evaluate_run
+    from beatnet_core.metrics import paired_bootstrap_difference
+    from beatnet_core.train import load_task
+
+    ds = load_task(data, task, 10, progress=False)
+    res = {(name, split): [evaluate_run(Path(folder) / f"beatnet_seed{s}", None, split, n_boot=10, progress=False,
+                                        dataset=ds, keep_scores=True) for s in seeds]
+           for name, folder in (("before", before), ("after", after)) for split in ("val", "test")}
+    d = paired_bootstrap_difference(res["after", "test"][0]["y_true"], [r["scores"] for r in res["after", "test"]],
+                                    [r["scores"] for r in res["before", "test"]], n_boot=1000, seed=0)
+    lines = [f"{task}: test macro-AUC after minus before {d['difference']:+.4f} (95% CI {d['ci95'][0]:+.4f} to "
+             f"{d['ci95'][1]:+.4f}; after better in {d['share_a_better']:.0%} of resamples)", "",
+             "| split | version | macro-AUC | " + " | ".join(c["label"] for c in res["after", "test"][0]["per_class"])
+             + " |", "|---|---|---|" + "---|" * len(res["after", "test"][0]["per_class"])]
+    for split in ("val", "test"):
+        for name in ("before", "after"):
+            runs = res[name, split]
+            per = [[r["per_class"][k]["auc"] for r in runs] for k in range(len(runs[0]["per_class"]))]
+            lines.append(f"| {split} | {name} | {np.mean([r['macro_auc'] for r in runs]):.4f} | "   # '-': no positives
+                         + " | ".join("-" if None in a else f"{np.mean(a):.3f}" for a in per) + " |")
+    return "\n".join(lines)
+
+
 def ludb_check(data: str, groups: dict[str, list[str]]) -> str:
     """Superdiagnostic AUC on LUDB (another hospital, never used for training or choosing) per group of runs.
 
@@ -217,7 +252,7 @@ def ludb_check(data: str, groups: dict[str, list[str]]) -> str:
 
     runs = [r for rs in groups.values() for r in rs]
     p = external_validation(data, model=runs[0], extra_runs=runs[1:], n_boot=10, progress=True, write=False)
-    by_run = dict(zip(runs, p["results"].values()))   # results come in the order of the runs
+    by_run = {run: p["results"][key] for run, key in zip(runs, p["runs"])}   # p["runs"]: key -> run, in order
     labels = [c for c, r in p["results"][p["primary"]].items() if r["auc"] is not None]
     lines = ["| runs | n | " + " | ".join(f"{c} (n+={p['results'][p['primary']][c]['positives']})" for c in labels)
              + " | mean of the four |", "|---|---|" + "---|" * (len(labels) + 1)]
@@ -240,6 +275,11 @@ def main(argv=None) -> int:
                    help="AUC of the benchmark runs' CD score per conduction subclass (test fold)")
     p.add_argument("--subsequence-eval", action="store_true",
                    help="the benchmark's BEAT-Net runs scored on the mean over beat sub-sequences")
+    p.add_argument("--runs-dir", default="runs/benchmark/superdiagnostic",
+                   help="benchmark runs read by --cd-subclasses and --subsequence-eval")
+    p.add_argument("--compare", nargs=2, metavar=("BEFORE_DIR", "AFTER_DIR"),
+                   help="two benchmark run folders of one task: BEAT-Net after minus before, paired, and per class")
+    p.add_argument("--task", default="superdiagnostic", help="task of the --compare runs")
     p.add_argument("--ludb", nargs="+", metavar="NAME=DIR[,DIR...]",
                    help="superdiagnostic AUC on LUDB of groups of runs (e.g. reference vs variant seeds)")
     args = p.parse_args(argv)
@@ -253,9 +293,11 @@ def main(argv=None) -> int:
         rows = [json.loads(line) for line in RESULTS.read_text().splitlines()] if RESULTS.is_file() else []
         print(table(rows))
     if args.cd_subclasses:
-        print(cd_subclasses(args.data))
+        print(cd_subclasses(args.data, args.runs_dir))
     if args.subsequence_eval:
-        print(subsequence_eval(args.data))
+        print(subsequence_eval(args.data, args.runs_dir))
+    if args.compare:
+        print(compare_versions(args.data, args.task, *args.compare))
     if args.ludb:
         groups = dict(g.split("=", 1) for g in args.ludb)
         print(ludb_check(str(Path(args.data).parent), {k: v.split(",") for k, v in groups.items()}))

@@ -310,4 +310,3 @@ def test_report_header_says_when_runs_were_reused():
         for run in model["0.05"].values():
             run["reused"] = False
     assert measured(payload)[0].endswith("10.0 min. Reproduce with:")
-

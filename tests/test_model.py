@@ -69,6 +69,24 @@ def test_shapes_and_size(model):
     assert 100_000 < count_parameters(model) < 1_000_000
 
 
+def test_spatial_attention_covers_usable_leads_and_the_whole_beat_token(model):
+    """Rows of usable leads sum to 1 over usable leads (+ the token); masked leads and padding get 0."""
+    batch = make_batch([8, 5])
+    batch["lead_mask"][0, [3, 9]] = False
+    with torch.no_grad():
+        _, attn = model(**batch)
+    w = attn["spatial_attention"][0]                       # (B, N, H, L', L')
+    usable = torch.cat([batch["lead_mask"], torch.ones(2, int(model.config.whole_beat_token), dtype=torch.bool)], 1)
+    real = batch["beat_mask"]
+    for b in range(2):
+        rows = w[b][real[b]]                               # (beats, H, L', L')
+        torch.testing.assert_close(rows[:, :, usable[b]].sum(-1), torch.ones_like(rows[:, :, usable[b]].sum(-1)))
+        assert torch.all(rows[:, :, ~usable[b]] == 0) and torch.all(rows[..., ~usable[b]] == 0)
+        if model.config.whole_beat_token:                  # every usable lead consults the token
+            assert torch.all(rows[:, :, :L, -1][..., usable[b][:L]] > 0)
+        assert torch.all(w[b][~real[b]] == 0)
+
+
 def test_config_round_trips_through_json(model):
     saved = json.loads(json.dumps(model.config.to_dict()))
     rebuilt = build_model("beatnet", **saved)
@@ -258,4 +276,3 @@ def test_xresnet_block_structure_matches_benchmark():
     convs = [m for m in first.convs.modules() if isinstance(m, torch.nn.Conv1d)]
     assert [(c.in_channels, c.out_channels, c.kernel_size[0]) for c in convs] == [(64, 64, 1), (64, 64, 5), (64, 256, 1)]
     assert [m.out_channels for m in model.stem.modules() if isinstance(m, torch.nn.Conv1d)] == [32, 32, 64]
-

@@ -143,6 +143,9 @@ def test_runs_saved_before_the_whole_beat_token_load_without_it(small_ptbxl, tmp
     inputs = make_inputs(model, small_ptbxl, progress=False)
     rows = np.arange(8)
     np.testing.assert_array_equal(predict_scores(model, inputs, rows), predict_scores(before, inputs, rows))
+    # the model card's command for it trains it as it was, not as today's default
+    from beatnet_core.cli import _train_command
+    assert "{'model_overrides': {'whole_beat_token': False}}" in _train_command(saved, "DATA", "OUT")
     # ... and is not taken for a finished run of today's default model (which has the token)
     assert build_model("beatnet", n_classes=5).config.whole_beat_token is True
     assert finished_with(tmp_path / "run", TrainConfig(model="beatnet", epochs=1, batch_size=32, seed=0)) is None

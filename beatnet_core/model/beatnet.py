@@ -9,10 +9,11 @@ clinician reads it, one prior per stage:
 2. space      -- :class:`SpatialEncoder`, attention across the 12 leads of
    one beat (lead identity from a learned lead embedding), pooled with one
    learned query: the *lead attention*. The leads also attend to a
-   *whole-beat token*, the same CNN reading all 12 leads of the beat at once,
-   so timing across leads (global QRS onset/offset, which lead's R' comes
-   last) is seen before the leads are pooled; it is not pooled itself, so
-   the lead attention stays a distribution over the 12 leads;
+   *whole-beat token*, a CNN of the same design (its own weights) reading all
+   12 leads of the beat at once, so timing across leads (global QRS
+   onset/offset, which lead's R' comes last) is seen before the leads are
+   pooled; it is not pooled itself, so the lead attention stays a
+   distribution over the 12 leads;
 3. time       -- :class:`TemporalEncoder`, a transformer over the beat
    sequence whose positions are the real R-peak times and RR intervals
    (rhythm *is* timing), pooled with one learned query: the *beat attention*;
@@ -342,10 +343,11 @@ class BeatNet(nn.Module):
     Notes
     -----
     ``input_kind = "tokens"``: the training loop feeds
-    ``forward(tokens, beat_mask, lead_mask, beat_times, rr)``. Padded beats
-    and masked leads are never read: only the real (beat, lead) windows go
-    through the CNN, so their content (zeros, garbage, NaN) cannot change the
-    output, and adding padding does not change a record's logits.
+    ``forward(tokens, beat_mask, lead_mask, beat_times, rr)``. The content of
+    padded beats and masked leads is never read: only the real (beat, lead)
+    windows go through the per-lead CNN, and the whole-beat CNN sees masked
+    leads as flat lines, so their content (zeros, garbage, NaN) cannot change
+    the output, and adding padding does not change a record's logits.
     """
 
     input_kind = "tokens"
@@ -440,10 +442,10 @@ class BeatNet(nn.Module):
         lead_attention = lead_features.new_zeros(B, N, L)
         lead_attention[beat_mask] = lead_attn.to(dtype)                          # (B, N, L)
         spatial_attention = []
-        for w in spatial_attn:                                                   # (M, H, L, L)
+        for w in spatial_attn:                                                   # (M, H, L', L')
             full = w.new_zeros(B, N, *w.shape[1:])
             full[beat_mask] = w
-            spatial_attention.append(full)                                       # (B, N, H, L, L)
+            spatial_attention.append(full)                                       # (B, N, H, L', L')
 
         # 3. time: rhythm transformer over the real beats
         record, beat_attention, temporal_attention = self.temporal(beats, beat_mask, beat_times, rr)
