@@ -248,10 +248,7 @@ def _run_evaluate(args) -> int:
 
 def _train_command(saved: dict, data: str, out: str) -> str:
     """The ``beatnet train`` command line that trains a run like this one (its saved ``config.json``)."""
-    import json
-
-    from beatnet_core.model import MODELS
-    from beatnet_core.train import TrainConfig, saved_model_config
+    from beatnet_core.train import TrainConfig, model_config_of, saved_model_config
 
     train_config, default = saved["train_config"], TrainConfig()
     words = ["beatnet train", "--model", train_config["model"], "--task", train_config["task"],
@@ -268,8 +265,7 @@ def _train_command(saved: dict, data: str, out: str) -> str:
             other[name] = value
     # a run saved by older code may differ from today's model defaults (e.g. no whole-beat token)
     model = saved_model_config(saved)
-    today = MODELS[saved["model"]].config_class.from_dict({"n_classes": model["n_classes"]}).to_dict()
-    today = json.loads(json.dumps(today))   # tuples as the saved lists
+    today = model_config_of(saved["model"], model["n_classes"])
     changed = {k: v for k, v in model.items() if k != "n_classes" and today.get(k) != v
                and k not in train_config.get("model_overrides", {})}
     if changed:

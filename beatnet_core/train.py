@@ -404,10 +404,15 @@ def finished_with(run_dir, cfg: TrainConfig, ignore=("threads",)) -> dict | None
     same = all(have.get(k) == v for k, v in want.items() if k not in ignore)
     # the model's own defaults may have changed since the run was saved (e.g. a new BEAT-Net stage)
     have_model = saved_model_config(saved)
-    want_model = json.loads(json.dumps(MODELS[cfg.model].config_class.from_dict(
-        {**cfg.model_overrides, "n_classes": have_model["n_classes"]}).to_dict()))
+    want_model = model_config_of(cfg.model, have_model["n_classes"], cfg.model_overrides)
     same = same and all(have_model.get(k) == v for k, v in want_model.items() if k != "n_classes")
     return saved["summary"] if same else None
+
+
+def model_config_of(model: str, n_classes: int, overrides: dict | None = None) -> dict:
+    """Today's full config of ``model`` with ``overrides``, in its JSON form (as a run saves it)."""
+    config = MODELS[model].config_class.from_dict({**(overrides or {}), "n_classes": n_classes})
+    return json.loads(json.dumps(config.to_dict()))
 
 
 def saved_model_config(saved: dict) -> dict:

@@ -214,16 +214,15 @@ def compare_versions(data: str, task: str, before: str, after: str, seeds=(0, 1,
     """
     import numpy as np
 
-    from beatnet_core.evaluate import evaluate_run
-    from beatnet_core.metrics import paired_bootstrap_difference
+    from beatnet_core.evaluate import _paired_differences, evaluate_run
     from beatnet_core.train import load_task
 
     ds = load_task(data, task, 10, progress=False)
     res = {(name, split): [evaluate_run(Path(folder) / f"beatnet_seed{s}", None, split, n_boot=10, progress=False,
                                         dataset=ds, keep_scores=True) for s in seeds]
            for name, folder in (("before", before), ("after", after)) for split in ("val", "test")}
-    d = paired_bootstrap_difference(res["after", "test"][0]["y_true"], [r["scores"] for r in res["after", "test"]],
-                                    [r["scores"] for r in res["before", "test"]], n_boot=1000, seed=0)
+    # the benchmark's own paired comparison (same resamples, seeds paired, same records checked)
+    d = _paired_differences({"after": res["after", "test"], "before": res["before", "test"]}, 1000, False)[0]
     lines = [f"{task}: test macro-AUC after minus before {d['difference']:+.4f} (95% CI {d['ci95'][0]:+.4f} to "
              f"{d['ci95'][1]:+.4f}; after better in {d['share_a_better']:.0%} of resamples)", "",
              "| split | version | macro-AUC | " + " | ".join(c["label"] for c in res["after", "test"][0]["per_class"])

@@ -386,21 +386,26 @@ def measured(payload: dict, with_torch: bool = False) -> list[str]:
     """Markdown lines: when and where a study was measured, how long it took, and how to reproduce it."""
     env = payload["environment"]
     where = env["machine"] + (f", torch {env['torch']}, {env['torch_threads']} threads" if with_torch else "")
-    runs = run_entries(payload.get("results"))
-    reused = sum(bool(r["reused"]) for r in runs)
+    reused, total = reused_runs(payload)
     took = f"{payload['runtime_seconds'] / 60:.1f} min"
     if reused:   # the time covers only the runs trained now
-        took += (f" ({len(runs) - reused} of {len(runs)} runs trained in that time; {reused} reused from "
+        took += (f" ({total - reused} of {total} runs trained in that time; {reused} reused from "
                  "earlier runs with the same configuration)")
     return [f"Measured {env['date']} ({where}); {took}. Reproduce with:", "", *reproduce(payload)]
 
 
-def run_entries(node) -> list[dict]:
+def reused_runs(*payloads: dict) -> tuple[int, int]:
+    """(runs reused from earlier runs, all training runs) in the studies' results."""
+    runs = [r for p in payloads for r in _run_entries(p.get("results"))]
+    return sum(bool(r["reused"]) for r in runs), len(runs)
+
+
+def _run_entries(node) -> list[dict]:
     """Every per-run result (a dict with a ``reused`` flag) nested in a study's results."""
     if isinstance(node, dict):
         if "reused" in node:
             return [node]
-        return [r for value in node.values() for r in run_entries(value)]
+        return [r for value in node.values() for r in _run_entries(value)]
     return []
 
 

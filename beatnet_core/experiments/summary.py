@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from beatnet_core.experiments.common import DISPLAY, PAPER, STUDY_FILES, fmt, per_model, run_entries
+from beatnet_core.experiments.common import DISPLAY, PAPER, STUDY_FILES, fmt, per_model, reused_runs
 
 #: File written by ``beatnet experiments all``: its command and the time of each study.
 ALL_FILE = "experiments_all.json"
@@ -38,9 +38,8 @@ def summary_section(out_dir) -> str:
     run_all = out / ALL_FILE
     if run_all.is_file():
         info = json.loads(run_all.read_text())
-        runs = [r for payload in data.values() for r in run_entries(payload.get("results"))]
-        reused = sum(bool(r["reused"]) for r in runs)
-        reuse = f"; {reused} of {len(runs)} training runs reused from earlier runs with the same configuration" \
+        reused, total = reused_runs(*data.values())
+        reuse = f"; {reused} of {total} training runs reused from earlier runs with the same configuration" \
             if reused else ""
         lines += ["All studies in one go (" + f"{info.get('date', '')}, {info.get('runtime_seconds', 0) / 60:.0f} min on "
                   f"{info.get('machine', '')}{reuse}" + "):", "", f"    {info['command']}", ""]
