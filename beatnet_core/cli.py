@@ -180,6 +180,8 @@ def _add_train(sub):
     p.add_argument("--data", required=True, help="PTB-XL folder (official layout and/or the shared subset)")
     p.add_argument("--out", required=True, help="run directory to write")
     p.add_argument("--label-fraction", type=float, default=d.label_fraction)
+    p.add_argument("--test-fold", type=int, choices=range(1, 11), default=d.test_fold, metavar="K",
+                   help="strat_fold held out for test (validation: the fold before it); default 10, the benchmark's")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
@@ -200,6 +202,7 @@ def _run_train(args) -> int:
 
     cfg = TrainConfig(model=args.model, task=args.task, epochs=args.epochs, batch_size=args.batch_size,
                       lr=args.lr, patience=args.patience, label_fraction=args.label_fraction, seed=args.seed,
+                      test_fold=args.test_fold,
                       min_count=args.min_count, pos_weight=args.pos_weight, threads=args.threads,
                       max_minutes=args.max_minutes, precision=args.precision)
     summary = train(cfg, args.data, args.out)
@@ -253,8 +256,8 @@ def _train_command(saved: dict, data: str, out: str) -> str:
     train_config, default = saved["train_config"], TrainConfig()
     words = ["beatnet train", "--model", train_config["model"], "--task", train_config["task"],
              "--data", data, "--out", out]
-    options = ("epochs", "seed", "label_fraction", "batch_size", "lr", "patience", "min_count", "pos_weight",
-               "max_minutes", "threads", "precision")
+    options = ("epochs", "seed", "label_fraction", "test_fold", "batch_size", "lr", "patience", "min_count",
+               "pos_weight", "max_minutes", "threads", "precision")
     other = {}
     for name, value in train_config.items():
         if name in ("model", "task") or value == getattr(default, name, value):
@@ -289,6 +292,8 @@ def _add_benchmark(sub):
     p.add_argument("--threads", type=int, default=None, help="torch threads per training run")
     p.add_argument("--precision", choices=PRECISIONS, default=None,
                    help="training arithmetic of every model (default fp32)")
+    p.add_argument("--test-folds", type=int, nargs="+", choices=range(1, 11), default=[10], metavar="K",
+                   help="strat_folds held out in turn (cross-validation; report ptbxl_<task>_cv.md); default 10")
     p.add_argument("--runs-dir", default="runs/benchmark",
                    help="finished runs found here with the same config are evaluated, not retrained")
     p.add_argument("--report-dir", default="reports")
@@ -301,7 +306,7 @@ def _run_benchmark(args) -> int:
     overrides = {k: v for k, v in (("epochs", args.epochs), ("threads", args.threads),
                                    ("precision", args.precision)) if v}
     report = benchmark_ptbxl(args.data, args.task, args.seeds, args.models, args.runs_dir, args.report_dir,
-                             **overrides)
+                             test_folds=tuple(args.test_folds), **overrides)
     for name, m in report["models"].items():
         print(f"{name:<14} test macro-AUC {m['macro_auc_mean']:.4f} +- {m['macro_auc_sd']:.4f} "
               f"({m['n_parameters']:,} parameters, {m['train_seconds_mean'] / 60:.1f} min)")

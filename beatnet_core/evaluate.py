@@ -42,32 +42,38 @@ def evaluate_run(run_dir, data_dir, split: str = "test", n_boot: int = 1000, see
     if missing:
         raise ValueError(f"{run_dir}: labels {missing} are not in the data's {run['task']!r} label set")
     cols = [ds.label_names.index(c) for c in run["labels"]]
-    idx = getattr(ds.split(), split)
+    idx = getattr(ds.split(cfg.get("test_fold", 10)), split)
     y = ds.labels[idx][:, cols]
     scores = predict_scores(model, make_inputs(model, ds.take(idx), progress), np.arange(len(idx)))
+    pred = scores >= run["thresholds"]
+    return {
+        "run_dir": str(run_dir), "model": run["config"]["model"], "task": run["task"], "split": split,
+        "test_fold": cfg.get("test_fold", 10),
+        **score_metrics(y, scores, pred, run["labels"], run["descriptions"], n_boot, seed, run["thresholds"]),
+        "n_parameters": run["config"]["summary"]["n_parameters"],
+        "train_seconds": run["config"]["summary"]["train_seconds"],
+        **({"y_true": y, "scores": scores, "predicted": pred} if keep_scores else {}),
+    }
+
+
+def score_metrics(y: np.ndarray, scores: np.ndarray, pred: np.ndarray, labels: list[str], descriptions: dict,
+                  n_boot: int = 1000, seed: int = 0, thresholds=None) -> dict:
+    """Macro-AUC with its bootstrap CI, Fmax, and per class: support, AUC (CI), sensitivity and PPV of ``pred``."""
     auc = per_class_auc(y, scores)
     ci = bootstrap_ci(y, scores, n_boot=n_boot, seed=seed)
-    thresholds = run["thresholds"]
-    pred = scores >= thresholds
     per_class = []
-    for k, code in enumerate(run["labels"]):
+    for k, code in enumerate(labels):
         tp = int((pred[:, k] & (y[:, k] == 1)).sum())
         per_class.append({
-            "label": code, "description": run["descriptions"].get(code, ""), "support": int(y[:, k].sum()),
+            "label": code, "description": descriptions.get(code, ""), "support": int(y[:, k].sum()),
             "auc": None if np.isnan(auc[k]) else float(auc[k]), "auc_ci95": ci["per_class_auc"][k],
-            "threshold": float(thresholds[k]),
+            **({"threshold": float(thresholds[k])} if thresholds is not None else {}),
             "sensitivity": tp / max(1, int(y[:, k].sum())),
             "ppv": tp / max(1, int(pred[:, k].sum())),
         })
-    return {
-        "run_dir": str(run_dir), "model": run["config"]["model"], "task": run["task"], "split": split,
-        "records": int(len(idx)), "macro_auc": macro_auc(y, scores), "macro_auc_ci95": ci["macro_auc"],
-        "classes_evaluated": int(np.isfinite(auc).sum()), "fmax": fmax(y, scores),
-        "per_class": per_class, "bootstrap": {"n_boot": n_boot, "seed": seed},
-        "n_parameters": run["config"]["summary"]["n_parameters"],
-        "train_seconds": run["config"]["summary"]["train_seconds"],
-        **({"y_true": y, "scores": scores} if keep_scores else {}),
-    }
+    return {"records": int(len(y)), "macro_auc": macro_auc(y, scores), "macro_auc_ci95": ci["macro_auc"],
+            "classes_evaluated": int(np.isfinite(auc).sum()), "fmax": fmax(y, scores), "per_class": per_class,
+            "bootstrap": {"n_boot": n_boot, "seed": seed}}
 
 
 def format_evaluation(result: dict) -> str:
@@ -88,36 +94,47 @@ def format_evaluation(result: dict) -> str:
 
 def benchmark_ptbxl(data_dir, task: str, seeds: int = 3, models: list[str] | None = None,
                     runs_dir="runs/benchmark", report_dir="reports", n_boot: int = 1000, progress: bool = True,
-                    **train_overrides) -> dict:
+                    test_folds: tuple[int, ...] = (10,), **train_overrides) -> dict:
     """Train and evaluate every model on one task over ``seeds`` seeds; write the report.
 
     ``train_overrides`` set :class:`~beatnet_core.train.TrainConfig` fields for
     every model alike (e.g. ``epochs``), so the training budget is the same.
+    Several ``test_folds`` cross-validate: each fold is held out in turn
+    (validation: the fold before it, :func:`~beatnet_core.data.ptbxl.fold_rotation`),
+    and each model's test predictions of all of them are pooled, so every
+    figure and the paired comparison rest on all their records; the report
+    is ``ptbxl_<task>_cv.md`` (the single-split report is left as it is).
     """
     from beatnet_core.model import MODELS
     from beatnet_core.train import TrainConfig, finished_with, load_task, train
 
     models = models or list(MODELS)
+    test_folds = tuple(test_folds)
     ds = load_task(data_dir, task, TrainConfig.min_count, progress)
     results: dict[str, list[dict]] = {}
     for name in models:
         for seed in range(seeds):
-            cfg = TrainConfig(model=name, task=task, seed=seed, **train_overrides)
-            run = Path(runs_dir) / task / f"{name}_seed{seed}"
-            summary = finished_with(run, cfg)
-            if summary is None:   # resumable: a finished run with the same config is not trained again
-                summary = train(cfg, data_dir, run, progress=progress, dataset=ds)
-            result = evaluate_run(run, data_dir, "test", n_boot=n_boot, seed=seed, progress=progress, dataset=ds,
-                                  keep_scores=True)
-            result["val_macro_auc"] = summary["val_macro_auc"]
-            result["best_epoch"] = summary["best_epoch"]
-            result["train_config"] = json.loads((run / "config.json").read_text())["train_config"]
-            results.setdefault(name, []).append(result)
-            if progress:
-                print(f"{name} seed {seed}: test macro-AUC {result['macro_auc']:.4f}, "
-                      f"{summary['train_seconds']:.0f} s", file=sys.stderr)
+            per_fold = []
+            for fold in test_folds:
+                cfg = TrainConfig(model=name, task=task, seed=seed, test_fold=fold, **train_overrides)
+                run = benchmark_run_dir(runs_dir, task, name, seed, fold)
+                summary = finished_with(run, cfg)
+                if summary is None:   # resumable: a finished run with the same config is not trained again
+                    summary = train(cfg, data_dir, run, progress=progress, dataset=ds)
+                result = evaluate_run(run, data_dir, "test", n_boot=n_boot, seed=seed, progress=progress,
+                                      dataset=ds, keep_scores=True)
+                result["val_macro_auc"] = summary["val_macro_auc"]
+                result["best_epoch"] = summary["best_epoch"]
+                result["train_config"] = json.loads((run / "config.json").read_text())["train_config"]
+                per_fold.append(result)
+                if progress:
+                    print(f"{name} seed {seed} test fold {fold}: test macro-AUC {result['macro_auc']:.4f}, "
+                          f"{summary['train_seconds']:.0f} s", file=sys.stderr)
+            results.setdefault(name, []).append(per_fold[0] if len(per_fold) == 1 else
+                                                _pooled_folds(per_fold, n_boot, seed))
     report = {"task": task, "seeds": seeds, "data_dir": str(data_dir), "records": len(ds),
-              "test_records": int(len(ds.split().test)), "labels": ds.label_names,
+              "test_folds": list(test_folds),
+              "test_records": int(sum(len(ds.split(f).test) for f in test_folds)), "labels": ds.label_names,
               "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch threads per run: "
                          f"{sorted({r['train_config']['threads'] for rs in results.values() for r in rs})}",
               "date": time.strftime("%Y-%m-%d"),
@@ -125,7 +142,8 @@ def benchmark_ptbxl(data_dir, task: str, seeds: int = 3, models: list[str] | Non
     report["paired"] = _paired_differences(results, n_boot, progress)
     for name, rs in results.items():
         for r in rs:   # the arrays served the paired comparison; the JSON keeps the metrics
-            r.pop("y_true"), r.pop("scores")
+            for key in ("y_true", "scores", "predicted"):
+                r.pop(key, None)
         aucs = np.array([r["macro_auc"] for r in rs])
         report["models"][name] = {
             "macro_auc_mean": float(aucs.mean()), "macro_auc_sd": float(aucs.std(ddof=1)) if len(aucs) > 1 else 0.0,
@@ -136,6 +154,37 @@ def benchmark_ptbxl(data_dir, task: str, seeds: int = 3, models: list[str] | Non
         }
     write_benchmark_report(report, Path(report_dir))
     return report
+
+
+def benchmark_run_dir(runs_dir, task: str, model: str, seed: int, test_fold: int = 10) -> Path:
+    """Where :func:`benchmark_ptbxl` keeps a run: ``<runs_dir>/<task>/<model>[_fold<k>]_seed<s>`` (fold 10: no tag)."""
+    fold = "" if test_fold == 10 else f"_fold{test_fold}"
+    return Path(runs_dir) / task / f"{model}{fold}_seed{seed}"
+
+
+def _pooled_folds(per_fold: list[dict], n_boot: int, seed: int) -> dict:
+    """One model and seed over several test folds: metrics of the pooled test predictions.
+
+    Each record is scored by the model that held its fold out (and flagged
+    with that model's thresholds); ``folds`` keeps every fold's own result.
+    Per-fold means (of validation AUC, best epoch, training time) summarise the runs.
+    """
+    first = per_fold[0]
+    y, scores, pred = (np.concatenate([r[key] for r in per_fold]) for key in ("y_true", "scores", "predicted"))
+    labels = [row["label"] for row in first["per_class"]]
+    descriptions = {row["label"]: row["description"] for row in first["per_class"]}
+    folds = [{k: v for k, v in r.items() if k not in ("y_true", "scores", "predicted")} for r in per_fold]
+    return {
+        "model": first["model"], "task": first["task"], "split": "test",
+        "test_folds": [r["test_fold"] for r in per_fold],
+        **score_metrics(y, scores, pred, labels, descriptions, n_boot, seed),
+        "n_parameters": first["n_parameters"],
+        "train_seconds": float(np.mean([r["train_seconds"] for r in per_fold])),
+        "val_macro_auc": float(np.mean([r["val_macro_auc"] for r in per_fold])),
+        "best_epoch": float(np.mean([r["best_epoch"] for r in per_fold])),
+        "train_config": {**first["train_config"], "test_fold": None},
+        "folds": folds, "y_true": y, "scores": scores, "predicted": pred,
+    }
 
 
 def _paired_differences(results: dict[str, list[dict]], n_boot: int, progress: bool) -> list[dict]:
@@ -165,16 +214,24 @@ def _paired_differences(results: dict[str, list[dict]], n_boot: int, progress: b
 
 def write_benchmark_report(report: dict, report_dir: Path) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
-    task = report["task"]
-    (report_dir / f"ptbxl_{task}.json").write_text(json.dumps(report, indent=2))
-    lines = [f"# PTB-XL benchmark: `{task}`", "",
+    task, folds = report["task"], report.get("test_folds", [10])
+    stem = f"ptbxl_{task}" if folds == [10] else f"ptbxl_{task}_cv"
+    (report_dir / f"{stem}.json").write_text(json.dumps(report, indent=2))
+    if folds == [10]:
+        test = f"test = `strat_fold` 10 ({report['test_records']} records)"
+    else:
+        test = (f"cross-validation: test = `strat_fold` {', '.join(map(str, folds))} in turn, validation = the "
+                f"fold before each, training = the other eight; every figure is on the pooled test predictions "
+                f"of all {report['test_records']} records (each scored by the model that did not train on it)")
+    lines = [f"# PTB-XL benchmark: `{task}`" + ("" if folds == [10] else " (cross-validated)"), "",
              f"Measured {report['date']} on {report['machine']}. Data: {report['records']} labelled records in "
-             f"`{report['data_dir']}`; test = `strat_fold` 10 ({report['test_records']} records); "
+             f"`{report['data_dir']}`; {test}; "
              f"{report['seeds']} seeds (0..{report['seeds'] - 1}); training overrides: "
              f"`{report['train_overrides'] or 'none'}`.", "",
              "Command:", "",
              f"    beatnet benchmark ptbxl --task {task} --seeds {report['seeds']} --data {report['data_dir']}"
-             + "".join(f" --{k.replace('_', '-')} {v}" for k, v in report["train_overrides"].items()), "",
+             + "".join(f" --{k.replace('_', '-')} {v}" for k, v in report["train_overrides"].items())
+             + ("" if folds == [10] else " --test-folds " + " ".join(map(str, folds))), "",
              "| model | parameters | test macro-AUC (mean +- sd) | per-seed test macro-AUC [95% CI] | "
              "val macro-AUC | Fmax | training time (wall clock, mean) |",
              "|---|---|---|---|---|---|---|"]
@@ -184,6 +241,15 @@ def write_benchmark_report(report: dict, report_dir: Path) -> Path:
         lines.append(f"| {name} | {m['n_parameters']:,} | {m['macro_auc_mean']:.4f} +- {m['macro_auc_sd']:.4f} | "
                      f"{per_seed} | {m['val_macro_auc_mean']:.4f} | {m['fmax_mean']:.4f} | "
                      f"{m['train_seconds_mean'] / 60:.1f} min |")
+    if folds != [10]:
+        lines += ["", "Test macro-AUC of each held-out fold (mean over seeds; records per fold in brackets) and "
+                  "their mean (pooling, above, also ranks records across the folds' models, so it can be lower):",
+                  "", "| model | " + " | ".join(f"fold {f}" for f in folds) + " | mean over folds |",
+                  "|---|" + "---|" * (len(folds) + 1)]
+        for name, m in report["models"].items():
+            per_fold = [np.mean([r["folds"][k]["macro_auc"] for r in m["runs"]]) for k in range(len(folds))]
+            cells = [f"{auc:.4f} [{m['runs'][0]['folds'][k]['records']}]" for k, auc in enumerate(per_fold)]
+            lines.append(f"| {name} | " + " | ".join(cells) + f" | {np.mean(per_fold):.4f} |")
     if report.get("paired"):
         n_boot = report["paired"][0]["n_boot"]
         lines += ["", "Paired difference in test macro-AUC (mean over seeds, seeds paired in order; 95% CI from "
@@ -204,7 +270,7 @@ def write_benchmark_report(report: dict, report_dir: Path) -> Path:
             auc = m["runs"][0]["per_class"][k]["auc"]
             cells.append("-" if auc is None else f"{auc:.3f}")
         lines.append(f"| {row['label']} | {row['support']} | " + " | ".join(cells) + " |")
-    path = report_dir / f"ptbxl_{task}.md"
+    path = report_dir / f"{stem}.md"
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -214,10 +280,15 @@ def write_model_card(result: dict, run_dir, out_path, command: str, training_not
 
     Every figure in the card comes from ``result`` (an :func:`evaluate_run` output) and the run's own files.
     """
+    from beatnet_core.data.ptbxl import fold_rotation
     from beatnet_core.train import saved_model_config
 
     run = Path(run_dir)
     config = json.loads((run / "config.json").read_text())
+    train_folds, (val_fold,), (test_fold,) = fold_rotation(config["train_config"].get("test_fold", 10))
+    contiguous = train_folds == tuple(range(train_folds[0], train_folds[-1] + 1))
+    train_folds = (f"folds {train_folds[0]}-{train_folds[-1]}" if contiguous
+                   else "folds " + ", ".join(map(str, train_folds)))
     labels = json.loads((run / "labels.json").read_text())
     spec = json.loads((run / "conditioning.json").read_text())
     splits = json.loads((run / "splits.json").read_text())
@@ -254,8 +325,9 @@ PTB-XL 1.0.3 (Wagner et al., Scientific Data 7, 154, 2020; CC BY 4.0): the
 {len(splits['train']) + len(splits['val']) + len(splits['test'])} records with a label of task
 `{labels['task']}` among the 2,285 whose signals are in the project's shared data (records
 1-500 in the original raw layout, 1,819 further records as an amplitude-normalised
-250 Hz subset). Splits by `strat_fold`: {len(splits['train'])} training records (folds 1-8),
-{len(splits['val'])} validation (fold 9: early stopping and thresholds), {len(splits['test'])} test (fold 10).
+250 Hz subset). Splits by `strat_fold`: {len(splits['train'])} training records ({train_folds}),
+{len(splits['val'])} validation (fold {val_fold}: early stopping and thresholds), {len(splits['test'])} test
+(fold {test_fold}).
 Preprocessing (the same function at inference): {spec['order']}th-order Butterworth band-pass
 {spec['band'][0]}-{spec['band'][1]} Hz, zero phase; per-lead z-score over the record; resampling to
 {spec['fs']:g} Hz; beats cut by the fused multi-lead QRS detector into windows from 0.256 s before
@@ -264,7 +336,7 @@ to 0.448 s after each R peak. Training: {summary['epochs_run']} epochs (best: {s
 
 Labels ({len(labels['labels'])}): {', '.join(f"{c} ({labels['descriptions'].get(c, '')})" for c in labels['labels'])}.
 
-## Test results (PTB-XL fold 10, {result['records']} records)
+## Test results (PTB-XL fold {test_fold}, {result['records']} records)
 Macro-AUC over the {result['classes_evaluated']} labels with test positives:
 **{result['macro_auc']:.3f}** (95% bootstrap CI {lo:.3f}-{hi:.3f}, {result['bootstrap']['n_boot']} resamples);
 Fmax {result['fmax']:.3f}.

@@ -1,8 +1,9 @@
 """One training loop for every model: ``beatnet train --model NAME --task TASK --data DIR --out RUN_DIR``.
 
 Every model is trained by the same :func:`train` on the same records, splits
-(PTB-XL ``strat_fold`` 1-8 / 9 / 10), labels and conditioning, as in the PTB-XL
-benchmark (Strodthoff et al. 2021), so comparisons are one loop over names.
+(PTB-XL ``strat_fold`` 1-8 / 9 / 10, or another test fold for cross-validation),
+labels and conditioning, as in the PTB-XL benchmark (Strodthoff et al. 2021), so
+comparisons are one loop over names.
 What differs is only what each model reads:
 
 - BEAT-Net (``input_kind == "tokens"``) reads the heartbeat tokens of the
@@ -41,8 +42,8 @@ import torch
 from torch import nn
 
 from beatnet_core.data.labels import describe_label
-from beatnet_core.data.ptbxl import PTBXLDataset, load_ptbxl, stratified_fraction
-from beatnet_core.metrics import f1_thresholds, macro_auc
+from beatnet_core.data.ptbxl import PTBXLDataset, fold_rotation, load_ptbxl, stratified_fraction
+from beatnet_core.metrics import f1_thresholds, macro_auc, per_class_auc
 from beatnet_core.model import MODELS, build_model, count_parameters
 from beatnet_core.signal import ConditioningSpec, resample
 from beatnet_core.tokenizer import stack_tokens, tokenize_conditioned
@@ -65,6 +66,7 @@ class TrainConfig:
     warmup_epochs: float = 1.0
     patience: int = 8                 # epochs without a better validation AUC before stopping
     label_fraction: float = 1.0       # stratified fraction of the training folds
+    test_fold: int = 10               # held-out strat_fold; validation = the fold before (10: the benchmark's split)
     seed: int = 0
     min_count: int = 10               # drop labels with fewer positives among the records loaded
     pos_weight: str = "sqrt"          # "none", "sqrt" or "full" (neg/pos) positive weights in BCE
@@ -291,7 +293,11 @@ def train(cfg: TrainConfig, data_dir, out_dir, progress: bool = True, dataset: P
     rng = np.random.default_rng(cfg.seed)
     dtype = training_dtype(cfg.precision)
     ds = dataset if dataset is not None else load_task(data_dir, cfg.task, cfg.min_count, progress)
-    split = ds.split()
+    split = ds.split(cfg.test_fold)
+    if not np.isfinite(per_class_auc(ds.labels[split.val], ds.labels[split.val].astype(float))).any():
+        raise ValueError(f"validation fold {fold_rotation(cfg.test_fold)[1][0]} has no label with both positive and "
+                         f"negative records ({len(split.val)} records): its macro-AUC, which chooses the epoch, "
+                         "is undefined")
     train_idx = split.train
     if cfg.label_fraction < 1.0:
         train_idx = stratified_fraction(ds.labels, split.train, cfg.label_fraction, seed=cfg.seed)

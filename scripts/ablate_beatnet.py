@@ -123,34 +123,45 @@ def table(rows: list[dict]) -> str:
 
 
 def cd_subclasses(data: str, runs_dir: str = "runs/benchmark/superdiagnostic",
-                  models=("beatnet", "xresnet1d101", "inception1d"), seeds=(0, 1, 2)) -> str:
-    """AUC of each model's CD score (mean over seeds) for each conduction subclass of the test fold.
+                  models=("beatnet", "xresnet1d101", "inception1d"), seeds=(0, 1, 2), test_folds=(10,)) -> str:
+    """AUC of each model's CD score (mean over seeds) for each conduction subclass of the test fold(s).
 
     Positives: test records with that PTB-XL subdiagnostic class; negatives:
     test records without any conduction disturbance. Models without runs in
-    ``runs_dir`` are left out.
+    ``runs_dir`` are left out. Several ``test_folds`` (the cross-validated
+    benchmark's runs) pool each fold's records, scored by the runs that held it out.
     """
     import numpy as np
     from sklearn.metrics import roc_auc_score
 
+    from beatnet_core.evaluate import benchmark_run_dir
     from beatnet_core.train import load_run, load_task, make_inputs, predict_scores
 
     sup = load_task(data, "superdiagnostic", 10, progress=False)
     sub = load_task(data, "subdiagnostic", 1, progress=False)
-    test = sup.split().test
+    tests = [sup.split(fold).test for fold in test_folds]
+    test = np.concatenate(tests)
     row_of = {e: i for i, e in enumerate(sub.ecg_id)}
     y_sub = np.array([sub.labels[row_of[e]] if e in row_of else np.zeros(len(sub.label_names))
                       for e in sup.ecg_id[test]])
     cd = sup.labels[test][:, sup.label_names.index("CD")] == 1
+    root, task = Path(runs_dir).parent, Path(runs_dir).name
+
+    def run_dir(name, seed, fold):
+        return benchmark_run_dir(root, task, name, seed, fold)
+
     scores = {}
-    models = [m for m in models if (Path(runs_dir) / f"{m}_seed{seeds[0]}" / "config.json").is_file()]
+    models = [m for m in models if all((run_dir(m, s, f) / "config.json").is_file() for s in seeds for f in test_folds)]
     for name in models:
-        per_seed = []
-        for seed in seeds:
-            model, run = load_run(Path(runs_dir) / f"{name}_seed{seed}")
-            s = predict_scores(model, make_inputs(model, sup.take(test), False), np.arange(len(test)))
-            per_seed.append(s[:, run["labels"].index("CD")])
-        scores[name] = np.mean(per_seed, axis=0)
+        per_fold = []
+        for fold, idx in zip(test_folds, tests):
+            per_seed = []
+            for seed in seeds:
+                model, run = load_run(run_dir(name, seed, fold))
+                s = predict_scores(model, make_inputs(model, sup.take(idx), False), np.arange(len(idx)))
+                per_seed.append(s[:, run["labels"].index("CD")])
+            per_fold.append(np.mean(per_seed, axis=0))
+        scores[name] = np.concatenate(per_fold)
     lines = ["| CD subclass | test positives | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
     for j, code in enumerate(sub.label_names):
         pos = y_sub[:, j] == 1
@@ -276,6 +287,9 @@ def main(argv=None) -> int:
                    help="the benchmark's BEAT-Net runs scored on the mean over beat sub-sequences")
     p.add_argument("--runs-dir", default="runs/benchmark/superdiagnostic",
                    help="benchmark runs read by --cd-subclasses and --subsequence-eval")
+    p.add_argument("--test-folds", type=int, nargs="+", default=[10], metavar="K",
+                   help="--cd-subclasses: the cross-validated benchmark's held-out folds, pooled")
+    p.add_argument("--seeds", type=int, default=3, help="--cd-subclasses: seeds 0..N-1 of the benchmark runs")
     p.add_argument("--compare", nargs=2, metavar=("BEFORE_DIR", "AFTER_DIR"),
                    help="two benchmark run folders of one task: BEAT-Net after minus before, paired, and per class")
     p.add_argument("--task", default="superdiagnostic", help="task of the --compare runs")
@@ -292,7 +306,8 @@ def main(argv=None) -> int:
         rows = [json.loads(line) for line in RESULTS.read_text().splitlines()] if RESULTS.is_file() else []
         print(table(rows))
     if args.cd_subclasses:
-        print(cd_subclasses(args.data, args.runs_dir))
+        print(cd_subclasses(args.data, args.runs_dir, seeds=tuple(range(args.seeds)),
+                            test_folds=tuple(args.test_folds)))
     if args.subsequence_eval:
         print(subsequence_eval(args.data, args.runs_dir))
     if args.compare:

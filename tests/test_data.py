@@ -19,7 +19,7 @@ import pytest
 import beatnet_core.data as data_pkg
 from beatnet_core import load_ecg
 from beatnet_core.data import ptbxl as ptbxl_module
-from beatnet_core.data import (TASKS, describe_label, load_ptbxl, parse_scp_codes, read_database,
+from beatnet_core.data import (TASKS, describe_label, fold_rotation, load_ptbxl, parse_scp_codes, read_database,
                                read_scp_statements, split_indices, stratified_fraction, task_labels)
 from beatnet_core.signal import ConditioningSpec, condition
 
@@ -140,6 +140,25 @@ def test_split_indices(database):
     folds = database.strat_fold.to_numpy()
     assert set(folds[split.train]) == set(range(1, 9)) and set(folds[split.val]) == {9}
     assert len(np.unique(np.concatenate(split))) == len(database)
+
+
+@pytest.mark.parametrize("test_fold", range(1, 11))
+def test_fold_rotation_holds_out_each_fold_with_the_one_before_for_validation(database, test_fold):
+    train_folds, val_folds, test_folds = fold_rotation(test_fold)
+    assert test_folds == (test_fold,) and val_folds == ((test_fold - 2) % 10 + 1,)
+    assert sorted(train_folds + val_folds + test_folds) == list(range(1, 11))   # a partition of the ten folds
+    split = split_indices(database.strat_fold, train_folds, val_folds, test_folds)
+    folds = database.strat_fold.to_numpy()
+    assert set(folds[split.test]) == {test_fold} and set(folds[split.val]) == set(val_folds)
+    assert len(np.unique(np.concatenate(split))) == len(database)
+    if test_fold == 10:   # the benchmark's split
+        assert [a.tolist() for a in split] == [a.tolist() for a in split_indices(database.strat_fold)]
+
+
+def test_fold_rotation_refuses_a_fold_that_does_not_exist():
+    for bad in (0, 11):
+        with pytest.raises(ValueError, match="strat_fold from 1 to 10"):
+            fold_rotation(bad)
 
 
 @pytest.mark.parametrize("task", ["superdiagnostic", "subdiagnostic", "all"])

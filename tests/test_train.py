@@ -22,6 +22,15 @@ def small_ptbxl(data_dir):
     return ds.take(rows)
 
 
+@pytest.fixture(scope="module")
+def every_fold(data_dir):
+    """12 records of each of the ten folds of the real superdiagnostic task (for cross-validation)."""
+    ds = load_task(data_dir / "ptbxl", "superdiagnostic", min_count=1, progress=False)
+    rng = np.random.default_rng(0)
+    return ds.take(np.sort(np.concatenate([rng.choice(np.flatnonzero(ds.strat_fold == f), 12, replace=False)
+                                           for f in range(1, 11)])))
+
+
 def _bce(scores, y):
     p = np.clip(scores, 1e-7, 1 - 1e-7)
     return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
@@ -190,6 +199,60 @@ def test_cli_evaluate_writes_the_model_card(small_ptbxl, data_dir, tmp_path, cap
     with pytest.raises(SystemExit, match="test split"):
         main(["evaluate", str(tmp_path / "run"), "--data", str(data_dir / "ptbxl"), "--split", "val",
               "--model-card", str(card)])
+
+
+def test_a_run_can_hold_out_another_fold(every_fold, data_dir, tmp_path):
+    ds = every_fold
+    cfg = TrainConfig(epochs=1, batch_size=32, threads=1, test_fold=3)
+    summary = train(cfg, None, tmp_path / "run", progress=False, dataset=ds)
+    splits = json.loads((tmp_path / "run" / "splits.json").read_text())
+    fold_of = dict(zip(ds.ecg_id.tolist(), ds.strat_fold.tolist()))
+    assert {fold_of[i] for i in splits["test"]} == {3} and {fold_of[i] for i in splits["val"]} == {2}
+    assert {fold_of[i] for i in splits["train"]} == {1, 4, 5, 6, 7, 8, 9, 10} and summary["train_records"] == 96
+    result = evaluate_run(tmp_path / "run", None, "test", n_boot=20, progress=False, dataset=ds)
+    assert result["test_fold"] == 3 and result["records"] == 12     # scored on its own held-out fold
+    assert finished_with(tmp_path / "run", cfg) == summary
+    assert finished_with(tmp_path / "run", TrainConfig(**{**cfg.__dict__, "test_fold": 10})) is None
+    card = write_model_card(result, tmp_path / "run", tmp_path / "CARD.md", "...").read_text()
+    assert "(folds 1, 4, 5, 6, 7, 8, 9, 10)" in card and "(fold 2: early stopping" in card
+    assert "PTB-XL fold 3, 12 records" in card
+    from beatnet_core.cli import _train_command
+    assert "--test-fold 3" in _train_command(json.loads((tmp_path / "run" / "config.json").read_text()), "D", "O")
+    # a validation fold that cannot rank anything (one class only) is refused up front, by name
+    only_norm = ds.take(np.flatnonzero((ds.strat_fold != 2) | (ds.labels[:, ds.label_names.index("NORM")] == 1)))
+    only_norm.labels[only_norm.strat_fold == 2] = 0
+    only_norm.labels[only_norm.strat_fold == 2, ds.label_names.index("NORM")] = 1
+    with pytest.raises(ValueError, match="validation fold 2 has no label with both positive and negative"):
+        train(cfg, None, tmp_path / "bad", progress=False, dataset=only_norm)
+    assert not (tmp_path / "bad").exists()
+
+
+def test_cross_validated_benchmark_pools_the_held_out_folds(every_fold, data_dir, tmp_path, monkeypatch, capsys):
+    import beatnet_core.train as train_module
+    from beatnet_core.cli import main
+
+    monkeypatch.setattr(train_module, "load_task", lambda *args, **kwargs: every_fold)
+    args = ["benchmark", "ptbxl", "--task", "superdiagnostic", "--seeds", "1", "--data", str(data_dir / "ptbxl"),
+            "--models", "beatnet", "--epochs", "1", "--threads", "1", "--test-folds", "3", "7",
+            "--runs-dir", str(tmp_path / "runs"), "--report-dir", str(tmp_path / "reports")]
+    assert main(args) == 0
+    report = json.loads((tmp_path / "reports" / "ptbxl_superdiagnostic_cv.json").read_text())
+    pooled = report["models"]["beatnet"]["runs"][0]
+    assert report["test_folds"] == [3, 7] and report["test_records"] == pooled["records"] == 24
+    assert [f["test_fold"] for f in pooled["folds"]] == [3, 7]
+    # the pooled figure is the macro-AUC of both held-out folds' predictions together
+    parts = [evaluate_run(tmp_path / "runs" / "superdiagnostic" / f"beatnet_fold{k}_seed0", None, "test", n_boot=10,
+                          progress=False, dataset=every_fold, keep_scores=True) for k in (3, 7)]
+    y, s = (np.concatenate([p[key] for p in parts]) for key in ("y_true", "scores"))
+    assert pooled["macro_auc"] == pytest.approx(macro_auc(y, s))
+    assert [f["macro_auc"] for f in pooled["folds"]] == pytest.approx([p["macro_auc"] for p in parts])
+    text = (tmp_path / "reports" / "ptbxl_superdiagnostic_cv.md").read_text()
+    assert "--test-folds 3 7" in text and "| fold 3 | fold 7 | mean over folds |" in text
+    assert not (tmp_path / "reports" / "ptbxl_superdiagnostic.md").exists()   # the single-split report is untouched
+    # resumable: a second call finds both runs finished and trains nothing
+    weights = tmp_path / "runs" / "superdiagnostic" / "beatnet_fold3_seed0" / "weights.safetensors"
+    stamp = weights.stat().st_mtime_ns
+    assert main(args) == 0 and weights.stat().st_mtime_ns == stamp
 
 
 def test_metrics_match_scikit_learn():
