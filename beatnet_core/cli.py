@@ -295,7 +295,8 @@ def _add_benchmark(sub):
     p.add_argument("--test-folds", type=int, nargs="+", choices=range(1, 11), default=[10], metavar="K",
                    help="strat_folds held out in turn (cross-validation; report ptbxl_<task>_cv.md); default 10")
     p.add_argument("--runs-dir", default="runs/benchmark",
-                   help="finished runs found here with the same config are evaluated, not retrained")
+                   help="finished runs found here with the same config are evaluated, not retrained (others are "
+                        "retrained in place: fold-10 runs are shared with the single-split benchmark)")
     p.add_argument("--report-dir", default="reports")
     p.set_defaults(func=_run_benchmark)
 

@@ -8,6 +8,8 @@ threshold.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score
@@ -36,6 +38,31 @@ def macro_auc(y_true: np.ndarray, y_score: np.ndarray) -> float:
     """
     auc = per_class_auc(y_true, y_score)
     return float(np.nanmean(auc)) if np.isfinite(auc).any() else float("nan")
+
+
+def fold_mean(metric, y_true: np.ndarray, y_score: np.ndarray, groups=None):
+    """``metric(y_true, y_score)``, or with ``groups`` (one label per record) its mean over the groups.
+
+    Cross-validation scores each held-out fold with the model trained
+    without it; averaging the folds' own figures never ranks one fold's
+    scores against another model's, whose calibration differs. Array
+    metrics (per-class AUC) are averaged per element, ignoring NaN.
+
+    >>> y = np.array([[1], [0], [1], [0]]); s = np.array([[.9], [.5], [.2], [.1]])
+    >>> fold_mean(macro_auc, y, s, groups=[1, 1, 2, 2]), macro_auc(y, s)   # each fold ranks perfectly
+    (1.0, 0.75)
+    """
+    if groups is None:
+        return metric(y_true, y_score)
+    values = [metric(y_true[rows], y_score[rows]) for rows in _group_rows(groups)]
+    with warnings.catch_warnings():   # a class evaluable in no group stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, axis=0) if np.ndim(values[0]) else float(np.mean(values))
+
+
+def _group_rows(groups) -> list[np.ndarray]:
+    groups = np.asarray(groups)
+    return [np.flatnonzero(groups == g) for g in dict.fromkeys(groups.tolist())]
 
 
 def fmax(y_true: np.ndarray, y_score: np.ndarray, thresholds: np.ndarray | None = None) -> float:
@@ -107,6 +134,24 @@ def _bootstrap_macro(y_true: np.ndarray, per_class: np.ndarray) -> np.ndarray:
     return np.nanmean(per_class[:, classes], axis=1) if classes.size else np.full(len(per_class), np.nan)
 
 
+def _resampled_aucs(y_true: np.ndarray, y_score: np.ndarray, n_boot: int, seed: int, groups=None):
+    """Per-class AUCs (n_boot, classes) and macro-AUCs (n_boot,) of bootstrap resamples of the records.
+
+    With ``groups``, records are resampled within their group (a stratified
+    bootstrap; group ``j`` uses seed ``seed + j``) and both figures are the
+    mean over the groups, as :func:`fold_mean`.
+    """
+    rows = [np.arange(len(y_true))] if groups is None else _group_rows(groups)
+    per_class, macro = [], []
+    for j, r in enumerate(rows):
+        aucs = _bootstrap_class_aucs(y_true[r], y_score[r], n_boot, seed + j)
+        per_class.append(aucs)
+        macro.append(_bootstrap_macro(y_true[r], aucs))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(per_class, axis=0), np.mean(macro, axis=0)
+
+
 def _percentile_interval(values: np.ndarray, alpha: float) -> list:
     v = values[np.isfinite(values)]
     if not v.size:
@@ -115,21 +160,23 @@ def _percentile_interval(values: np.ndarray, alpha: float) -> list:
 
 
 def bootstrap_ci(y_true: np.ndarray, y_score: np.ndarray, n_boot: int = 1000, seed: int = 0,
-                 alpha: float = 0.05) -> dict:
+                 alpha: float = 0.05, groups=None) -> dict:
     """95 % percentile-bootstrap CIs of the macro-AUC and of each class's AUC.
 
     Records are resampled with replacement ``n_boot`` times; a resample in
     which a class has no positives (or no negatives) gives no AUC for it.
     The macro-AUC of a resample averages the classes evaluable in the full set.
+    ``groups`` (e.g. the held-out fold of each record): the CIs of the
+    figures' means over the groups, records resampled within their group.
     """
-    per_class = _bootstrap_class_aucs(y_true, y_score, n_boot, seed)
-    return {"macro_auc": _percentile_interval(_bootstrap_macro(y_true, per_class), alpha),
+    per_class, macro = _resampled_aucs(y_true, y_score, n_boot, seed, groups)
+    return {"macro_auc": _percentile_interval(macro, alpha),
             "per_class_auc": [_percentile_interval(per_class[:, k], alpha) for k in range(y_true.shape[1])],
             "n_boot": n_boot, "seed": seed}
 
 
 def paired_bootstrap_difference(y_true: np.ndarray, scores_a: list[np.ndarray], scores_b: list[np.ndarray],
-                                n_boot: int = 1000, seed: int = 0, alpha: float = 0.05) -> dict:
+                                n_boot: int = 1000, seed: int = 0, alpha: float = 0.05, groups=None) -> dict:
     """Macro-AUC of model A minus model B on the same records, with a paired bootstrap CI.
 
     Parameters
@@ -138,6 +185,10 @@ def paired_bootstrap_difference(y_true: np.ndarray, scores_a: list[np.ndarray], 
     scores_a, scores_b : lists of (records, classes) scores, e.g. one per
         training seed; each model's macro-AUC is the mean over its list.
     n_boot, seed, alpha : the resampling (the same resamples for A and B).
+    groups : optional (records,) group of each record, e.g. the held-out
+        fold of a cross-validation: each macro-AUC is then the mean of the
+        groups' own (:func:`fold_mean`) and records are resampled within
+        their group.
 
     Returns
     -------
@@ -156,11 +207,12 @@ def paired_bootstrap_difference(y_true: np.ndarray, scores_a: list[np.ndarray], 
     >>> d["ci95"][0] > 0
     True
     """
-    def mean_samples(scores):
-        return np.mean([_bootstrap_macro(y_true, _bootstrap_class_aucs(y_true, s, n_boot, seed)) for s in scores],
-                       axis=0)
+    def figure(scores):
+        return np.mean([fold_mean(macro_auc, y_true, s, groups) for s in scores])
 
-    point = (np.mean([macro_auc(y_true, s) for s in scores_a]) - np.mean([macro_auc(y_true, s) for s in scores_b]))
+    def mean_samples(scores):
+        return np.mean([_resampled_aucs(y_true, s, n_boot, seed, groups)[1] for s in scores], axis=0)
+
     diff = mean_samples(scores_a) - mean_samples(scores_b)
-    return {"difference": float(point), "ci95": _percentile_interval(diff, alpha),
+    return {"difference": float(figure(scores_a) - figure(scores_b)), "ci95": _percentile_interval(diff, alpha),
             "share_a_better": float(np.mean(diff[np.isfinite(diff)] > 0)), "n_boot": n_boot, "seed": seed}

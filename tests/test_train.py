@@ -7,7 +7,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from beatnet_core.evaluate import evaluate_run, write_model_card
-from beatnet_core.metrics import bootstrap_ci, f1_thresholds, fmax, macro_auc, per_class_auc
+from beatnet_core.metrics import bootstrap_ci, f1_thresholds, fmax, macro_auc, paired_bootstrap_difference, per_class_auc
 from beatnet_core.model import build_model
 from beatnet_core.train import (TrainConfig, cpu_has_native_bf16, finished_with, load_run, load_task, make_inputs,
                                 predict_scores, train, training_dtype)
@@ -227,32 +227,39 @@ def test_a_run_can_hold_out_another_fold(every_fold, data_dir, tmp_path):
     assert not (tmp_path / "bad").exists()
 
 
-def test_cross_validated_benchmark_pools_the_held_out_folds(every_fold, data_dir, tmp_path, monkeypatch, capsys):
+def test_cross_validated_benchmark_averages_the_held_out_folds(every_fold, data_dir, tmp_path, monkeypatch):
     import beatnet_core.train as train_module
     from beatnet_core.cli import main
 
     monkeypatch.setattr(train_module, "load_task", lambda *args, **kwargs: every_fold)
-    args = ["benchmark", "ptbxl", "--task", "superdiagnostic", "--seeds", "1", "--data", str(data_dir / "ptbxl"),
-            "--models", "beatnet", "--epochs", "1", "--threads", "1", "--test-folds", "3", "7",
-            "--runs-dir", str(tmp_path / "runs"), "--report-dir", str(tmp_path / "reports")]
-    assert main(args) == 0
+    common = ["benchmark", "ptbxl", "--task", "superdiagnostic", "--seeds", "1", "--data", str(data_dir / "ptbxl"),
+              "--models", "beatnet", "xresnet1d101", "--epochs", "1", "--threads", "1",
+              "--runs-dir", str(tmp_path / "runs")]
+    assert main(common + ["--test-folds", "3", "7", "--report-dir", str(tmp_path / "reports")]) == 0
     report = json.loads((tmp_path / "reports" / "ptbxl_superdiagnostic_cv.json").read_text())
-    pooled = report["models"]["beatnet"]["runs"][0]
-    assert report["test_folds"] == [3, 7] and report["test_records"] == pooled["records"] == 24
-    assert [f["test_fold"] for f in pooled["folds"]] == [3, 7]
-    # the pooled figure is the macro-AUC of both held-out folds' predictions together
+    cv = report["models"]["beatnet"]["runs"][0]
+    assert report["test_folds"] == [3, 7] and report["test_records"] == cv["records"] == 24
+    assert [f["test_fold"] for f in cv["folds"]] == [3, 7]
+    # each figure is the mean of the held-out folds' own, each scored by the run that held it out
     parts = [evaluate_run(tmp_path / "runs" / "superdiagnostic" / f"beatnet_fold{k}_seed0", None, "test", n_boot=10,
                           progress=False, dataset=every_fold, keep_scores=True) for k in (3, 7)]
-    y, s = (np.concatenate([p[key] for p in parts]) for key in ("y_true", "scores"))
-    assert pooled["macro_auc"] == pytest.approx(macro_auc(y, s))
-    assert [f["macro_auc"] for f in pooled["folds"]] == pytest.approx([p["macro_auc"] for p in parts])
+    assert cv["macro_auc"] == pytest.approx(np.mean([p["macro_auc"] for p in parts]))
+    assert [f["macro_auc"] for f in cv["folds"]] == pytest.approx([p["macro_auc"] for p in parts])
+    (paired,) = report["paired"]
+    assert paired["minus"] == "xresnet1d101" and paired["difference"] == pytest.approx(
+        cv["macro_auc"] - report["models"]["xresnet1d101"]["runs"][0]["macro_auc"])
     text = (tmp_path / "reports" / "ptbxl_superdiagnostic_cv.md").read_text()
-    assert "--test-folds 3 7" in text and "| fold 3 | fold 7 | mean over folds |" in text
+    assert "--test-folds 3 7" in text and "| fold 3 | fold 7 |" in text and "drawn within each held-out fold" in text
     assert not (tmp_path / "reports" / "ptbxl_superdiagnostic.md").exists()   # the single-split report is untouched
-    # resumable: a second call finds both runs finished and trains nothing
+    # resumable: the runs are found finished and nothing is trained again, also for one fold other than 10
     weights = tmp_path / "runs" / "superdiagnostic" / "beatnet_fold3_seed0" / "weights.safetensors"
     stamp = weights.stat().st_mtime_ns
-    assert main(args) == 0 and weights.stat().st_mtime_ns == stamp
+    assert main(common + ["--test-folds", "3", "--report-dir", str(tmp_path / "one")]) == 0
+    assert weights.stat().st_mtime_ns == stamp
+    one = json.loads((tmp_path / "one" / "ptbxl_superdiagnostic_cv.json").read_text())
+    assert one["models"]["beatnet"]["runs"][0]["macro_auc"] == pytest.approx(parts[0]["macro_auc"])
+    with pytest.raises(ValueError, match="held out once"):
+        main(common + ["--test-folds", "3", "3"])
 
 
 def test_metrics_match_scikit_learn():
@@ -283,7 +290,6 @@ def test_bench_train_step_times_every_model_and_precision(data_dir):
 
 
 def test_paired_bootstrap_difference_is_paired_and_antisymmetric():
-    from beatnet_core.metrics import paired_bootstrap_difference
 
     rng = np.random.default_rng(1)
     y = (rng.random((250, 3)) < [0.4, 0.2, 0.1]).astype(int)
@@ -333,6 +339,27 @@ def test_benchmark_report_shows_the_paired_differences(tmp_path):
                          for name, rs in results.items()}}
     text = write_benchmark_report(report, tmp_path).read_text()
     assert f"| beatnet - cnn | {paired[0]['difference']:+.4f} |" in text
+
+
+def test_fold_means_do_not_rank_one_folds_scores_against_anothers():
+    from beatnet_core.metrics import fold_mean
+
+    rng = np.random.default_rng(4)
+    y = (rng.random((200, 2)) < 0.4).astype(int)
+    scores = y * 0.5 + rng.random(y.shape)
+    groups = np.repeat([3, 7], 100)
+    shifted = scores + np.where(groups == 7, 5.0, 0.0)[:, None]   # the same ranking within each fold
+    assert macro_auc(y, shifted) != pytest.approx(macro_auc(y, scores))   # pooled, the offset matters ...
+    assert fold_mean(macro_auc, y, shifted, groups) == pytest.approx(fold_mean(macro_auc, y, scores, groups))
+    d = paired_bootstrap_difference(y, [shifted], [scores], n_boot=100, seed=0, groups=groups)
+    assert d["difference"] == pytest.approx(0) and d["ci95"] == pytest.approx([0, 0])   # ... per fold it does not
+    halves = [macro_auc(y[:100], scores[:100]), macro_auc(y[100:], scores[100:])]
+    assert fold_mean(macro_auc, y, scores, groups) == pytest.approx(np.mean(halves))
+    lo, hi = bootstrap_ci(y, scores, n_boot=200, seed=0, groups=groups)["macro_auc"]
+    assert lo < np.mean(halves) < hi
+    # without groups nothing changes: one group is the whole set
+    assert bootstrap_ci(y, scores, n_boot=50, seed=1) == bootstrap_ci(y, scores, n_boot=50, seed=1,
+                                                                       groups=np.zeros(200))
 
 
 def test_bootstrap_aucs_equal_scikit_learn_on_each_resample():

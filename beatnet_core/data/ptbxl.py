@@ -184,7 +184,7 @@ def fold_rotation(test_fold: int = TEST_FOLDS[0]) -> tuple[tuple[int, ...], tupl
 
     Test fold 10 gives the benchmark's split (1-8 / 9 / 10). Rotating the test
     fold (cross-validation) scores every record by a model that did not
-    train on it: ten times the test records of one split, for differences
+    train on it: up to ten times the test records of one split, for differences
     one fold of ~250 records cannot resolve. Folds 1-8 were not all
     validated by a cardiologist (Wagner et al. 2020), so their labels are
     noisier than those of folds 9 and 10.

@@ -131,7 +131,10 @@ def robustness(data_dir, out_dir="reports", runs_dir="runs/experiments", *, runs
         raise ValueError(f"unknown groups {bad}; choose from {GROUPS}")
     min_count = min(int(r.info["config"]["train_config"].get("min_count", 10)) for r in loaded)
     ds = common.load_dataset(data_dir, tasks.pop(), min_count, None, progress)
-    test = ds.split().test
+    test_folds = {int(r.info["config"]["train_config"].get("test_fold", 10)) for r in loaded}
+    if len(test_folds) != 1:   # side by side means on the same records, held out by every run
+        raise ValueError(f"runs held out different test folds {sorted(test_folds)}; compare runs of one fold")
+    test = ds.split(test_folds.pop()).test
     rows = {"raw": test[np.isin(ds.source[test], ("records500", "records100"))],
             "subset": test[ds.source[test] == "subset"]}
     rows = {g: rows[g] for g in groups}
