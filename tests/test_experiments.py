@@ -310,3 +310,18 @@ def test_report_header_says_when_runs_were_reused():
         for run in model["0.05"].values():
             run["reused"] = False
     assert measured(payload)[0].endswith("10.0 min. Reproduce with:")
+
+
+def test_robustness_refuses_runs_that_held_out_different_folds(smoke, data_dir, tmp_path):
+    import shutil
+
+    _, _, runs = smoke
+    run = next(p.parent for p in sorted(runs.parent.rglob("config.json")))
+    other = tmp_path / "fold3"
+    shutil.copytree(run, other)
+    config = json.loads((other / "config.json").read_text())
+    config["train_config"]["test_fold"] = 3
+    (other / "config.json").write_text(json.dumps(config))
+    from beatnet_core.experiments.robustness import robustness
+    with pytest.raises(ValueError, match=r"different test folds \[3, 10\]"):
+        robustness(data_dir, runs=[run, other], max_records=4, threads=1, progress=False, write=False)
