@@ -302,14 +302,14 @@ def _add_benchmark(sub):
 
 
 def _run_benchmark(args) -> int:
-    from beatnet_core.evaluate import benchmark_ptbxl
+    from beatnet_core.evaluate import benchmark_ptbxl, mean_and_sd
 
     overrides = {k: v for k, v in (("epochs", args.epochs), ("threads", args.threads),
                                    ("precision", args.precision)) if v}
     report = benchmark_ptbxl(args.data, args.task, args.seeds, args.models, args.runs_dir, args.report_dir,
                              test_folds=tuple(args.test_folds), **overrides)
     for name, m in report["models"].items():
-        print(f"{name:<14} test macro-AUC {m['macro_auc_mean']:.4f} +- {m['macro_auc_sd']:.4f} "
+        print(f"{name:<14} test macro-AUC {mean_and_sd(m)} "
               f"({m['n_parameters']:,} parameters, {m['train_seconds_mean'] / 60:.1f} min)")
     return 0
 

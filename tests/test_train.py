@@ -250,6 +250,7 @@ def test_cross_validated_benchmark_averages_the_held_out_folds(every_fold, data_
         cv["macro_auc"] - report["models"]["xresnet1d101"]["runs"][0]["macro_auc"])
     text = (tmp_path / "reports" / "ptbxl_superdiagnostic_cv.md").read_text()
     assert "--test-folds 3 7" in text and "| fold 3 | fold 7 |" in text and "drawn within each held-out fold" in text
+    assert f"| {cv['macro_auc']:.4f} (1 seed) |" in text                   # no sd from one seed
     assert not (tmp_path / "reports" / "ptbxl_superdiagnostic.md").exists()   # the single-split report is untouched
     # resumable: the runs are found finished and nothing is trained again, also for one fold other than 10
     weights = tmp_path / "runs" / "superdiagnostic" / "beatnet_fold3_seed0" / "weights.safetensors"
