@@ -129,7 +129,9 @@ def cd_subclasses(data: str, runs_dir: str = "runs/benchmark/superdiagnostic",
     Positives: test records with that PTB-XL subdiagnostic class; negatives:
     test records without any conduction disturbance. Models without runs in
     ``runs_dir`` are left out. Several ``test_folds`` (the cross-validated
-    benchmark's runs) pool each fold's records, scored by the runs that held it out.
+    benchmark's runs): each fold's records are scored by the runs that held
+    it out, and the AUC is the mean of the folds' own (folds without a
+    positive are skipped); positives are counted over all the folds.
     """
     import numpy as np
     from sklearn.metrics import roc_auc_score
@@ -162,6 +164,13 @@ def cd_subclasses(data: str, runs_dir: str = "runs/benchmark/superdiagnostic",
                 per_seed.append(s[:, run["labels"].index("CD")])
             per_fold.append(np.mean(per_seed, axis=0))
         scores[name] = np.concatenate(per_fold)
+    fold = np.concatenate([np.full(len(idx), f) for f, idx in zip(test_folds, tests)])
+
+    def auc(pos, keep, score):   # several folds: the mean of the folds' own AUCs (each fold has its own models)
+        values = [roc_auc_score(pos[keep & (fold == f)], score[keep & (fold == f)]) for f in test_folds
+                  if 0 < pos[keep & (fold == f)].sum() < (keep & (fold == f)).sum()]
+        return np.mean(values) if values else np.nan
+
     lines = ["| CD subclass | test positives | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
     for j, code in enumerate(sub.label_names):
         pos = y_sub[:, j] == 1
@@ -169,7 +178,7 @@ def cd_subclasses(data: str, runs_dir: str = "runs/benchmark/superdiagnostic",
             continue
         keep = pos | ~cd
         lines.append(f"| {code} | {int(pos.sum())} | "
-                     + " | ".join(f"{roc_auc_score(pos[keep], scores[m][keep]):.3f}" for m in models) + " |")
+                     + " | ".join(f"{auc(pos, keep, scores[m]):.3f}" for m in models) + " |")
     return "\n".join(lines)
 
 
