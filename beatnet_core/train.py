@@ -43,7 +43,7 @@ from torch import nn
 
 from beatnet_core.data.labels import describe_label
 from beatnet_core.data.ptbxl import PTBXLDataset, fold_rotation, load_ptbxl, stratified_fraction
-from beatnet_core.metrics import f1_thresholds, macro_auc, per_class_auc
+from beatnet_core.metrics import evaluable_classes, f1_thresholds, macro_auc
 from beatnet_core.model import MODELS, build_model, count_parameters
 from beatnet_core.signal import ConditioningSpec, resample
 from beatnet_core.tokenizer import stack_tokens, tokenize_conditioned
@@ -294,7 +294,7 @@ def train(cfg: TrainConfig, data_dir, out_dir, progress: bool = True, dataset: P
     dtype = training_dtype(cfg.precision)
     ds = dataset if dataset is not None else load_task(data_dir, cfg.task, cfg.min_count, progress)
     split = ds.split(cfg.test_fold)
-    if not np.isfinite(per_class_auc(ds.labels[split.val], ds.labels[split.val].astype(float))).any():
+    if evaluable_classes(ds.labels[split.val]).size == 0:
         raise ValueError(f"validation fold {fold_rotation(cfg.test_fold)[1][0]} has no label with both positive and "
                          f"negative records ({len(split.val)} records): its macro-AUC, which chooses the epoch, "
                          "is undefined")

@@ -134,9 +134,9 @@ def cd_subclasses(data: str, runs_dir: str = "runs/benchmark/superdiagnostic",
     positive are skipped); positives are counted over all the folds.
     """
     import numpy as np
-    from sklearn.metrics import roc_auc_score
 
     from beatnet_core.evaluate import benchmark_run_dir
+    from beatnet_core.metrics import fold_mean, per_class_auc
     from beatnet_core.train import load_run, load_task, make_inputs, predict_scores
 
     sup = load_task(data, "superdiagnostic", 10, progress=False)
@@ -148,18 +148,15 @@ def cd_subclasses(data: str, runs_dir: str = "runs/benchmark/superdiagnostic",
                       for e in sup.ecg_id[test]])
     cd = sup.labels[test][:, sup.label_names.index("CD")] == 1
     root, task = Path(runs_dir).parent, Path(runs_dir).name
-
-    def run_dir(name, seed, fold):
-        return benchmark_run_dir(root, task, name, seed, fold)
-
     scores = {}
-    models = [m for m in models if all((run_dir(m, s, f) / "config.json").is_file() for s in seeds for f in test_folds)]
+    models = [m for m in models if all((benchmark_run_dir(root, task, m, s, f) / "config.json").is_file()
+                                       for s in seeds for f in test_folds)]
     for name in models:
         per_fold = []
         for fold, idx in zip(test_folds, tests):
             per_seed = []
             for seed in seeds:
-                model, run = load_run(run_dir(name, seed, fold))
+                model, run = load_run(benchmark_run_dir(root, task, name, seed, fold))
                 s = predict_scores(model, make_inputs(model, sup.take(idx), False), np.arange(len(idx)))
                 per_seed.append(s[:, run["labels"].index("CD")])
             per_fold.append(np.mean(per_seed, axis=0))
@@ -167,9 +164,7 @@ def cd_subclasses(data: str, runs_dir: str = "runs/benchmark/superdiagnostic",
     fold = np.concatenate([np.full(len(idx), f) for f, idx in zip(test_folds, tests)])
 
     def auc(pos, keep, score):   # several folds: the mean of the folds' own AUCs (each fold has its own models)
-        values = [roc_auc_score(pos[keep & (fold == f)], score[keep & (fold == f)]) for f in test_folds
-                  if 0 < pos[keep & (fold == f)].sum() < (keep & (fold == f)).sum()]
-        return np.mean(values) if values else np.nan
+        return fold_mean(per_class_auc, pos[keep, None], score[keep, None], fold[keep])[0]
 
     lines = ["| CD subclass | test positives | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
     for j, code in enumerate(sub.label_names):
@@ -296,8 +291,8 @@ def main(argv=None) -> int:
                    help="the benchmark's BEAT-Net runs scored on the mean over beat sub-sequences")
     p.add_argument("--runs-dir", default="runs/benchmark/superdiagnostic",
                    help="benchmark runs read by --cd-subclasses and --subsequence-eval")
-    p.add_argument("--test-folds", type=int, nargs="+", default=[10], metavar="K",
-                   help="--cd-subclasses: the cross-validated benchmark's held-out folds, pooled")
+    p.add_argument("--test-folds", type=int, nargs="+", default=[10], choices=range(1, 11), metavar="K",
+                   help="--cd-subclasses: the cross-validated benchmark's held-out folds (mean of their AUCs)")
     p.add_argument("--seeds", type=int, default=3, help="--cd-subclasses: seeds 0..N-1 of the benchmark runs")
     p.add_argument("--compare", nargs=2, metavar=("BEFORE_DIR", "AFTER_DIR"),
                    help="two benchmark run folders of one task: BEAT-Net after minus before, paired, and per class")
