@@ -34,24 +34,24 @@ def evaluate_run(run_dir, data_dir, split: str = "test", n_boot: int = 1000, see
     ``keep_scores`` adds the arrays ``y_true``, ``scores`` and ``predicted``
     (over the thresholds; records x labels) to the result.
     """
-    from beatnet_core.train import load_run, load_task, make_inputs, predict_scores
+    from beatnet_core.train import load_run, load_task, make_inputs, predict_scores, saved_train_config
 
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
     model, run = load_run(run_dir)
-    cfg = run["config"]["train_config"]
+    cfg = saved_train_config(run["config"])
     ds = dataset if dataset is not None else load_task(data_dir, run["task"], cfg["min_count"], progress)
     missing = [c for c in run["labels"] if c not in ds.label_names]
     if missing:
         raise ValueError(f"{run_dir}: labels {missing} are not in the data's {run['task']!r} label set")
     cols = [ds.label_names.index(c) for c in run["labels"]]
-    idx = getattr(ds.split(cfg.get("test_fold", 10)), split)
+    idx = getattr(ds.split(cfg["test_fold"]), split)
     y = ds.labels[idx][:, cols]
     scores = predict_scores(model, make_inputs(model, ds.take(idx), progress), np.arange(len(idx)))
     pred = scores >= run["thresholds"]
     return {
         "run_dir": str(run_dir), "model": run["config"]["model"], "task": run["task"], "split": split,
-        "test_fold": cfg.get("test_fold", 10),
+        "test_fold": cfg["test_fold"],
         **score_metrics(y, scores, pred, run["labels"], run["descriptions"], n_boot, seed, run["thresholds"]),
         "n_parameters": run["config"]["summary"]["n_parameters"],
         "train_seconds": run["config"]["summary"]["train_seconds"],
@@ -312,11 +312,11 @@ def write_model_card(result: dict, run_dir, out_path, command: str, training_not
     Every figure in the card comes from ``result`` (an :func:`evaluate_run` output) and the run's own files.
     """
     from beatnet_core.data.ptbxl import fold_rotation
-    from beatnet_core.train import saved_model_config
+    from beatnet_core.train import saved_model_config, saved_train_config
 
     run = Path(run_dir)
     config = json.loads((run / "config.json").read_text())
-    train_folds, (val_fold,), (test_fold,) = fold_rotation(config["train_config"].get("test_fold", 10))
+    train_folds, (val_fold,), (test_fold,) = fold_rotation(saved_train_config(config)["test_fold"])
     contiguous = train_folds == tuple(range(train_folds[0], train_folds[-1] + 1))
     train_folds = (f"folds {train_folds[0]}-{train_folds[-1]}" if contiguous
                    else "folds " + ", ".join(map(str, train_folds)))

@@ -405,7 +405,7 @@ def finished_with(run_dir, cfg: TrainConfig, ignore=("threads",)) -> dict | None
     if not (path.is_file() and (run / "weights.safetensors").is_file()):
         return None
     saved = json.loads(path.read_text())
-    have = {**json.loads(json.dumps(asdict(TrainConfig()))), **saved["train_config"]}
+    have = saved_train_config(saved)
     want = json.loads(json.dumps(asdict(cfg)))
     same = all(have.get(k) == v for k, v in want.items() if k not in ignore)
     # the model's own defaults may have changed since the run was saved (e.g. a new BEAT-Net stage)
@@ -419,6 +419,11 @@ def model_config_of(model: str, n_classes: int, overrides: dict | None = None) -
     """Today's full config of ``model`` with ``overrides``, in its JSON form (as a run saves it)."""
     config = MODELS[model].config_class.from_dict({**(overrides or {}), "n_classes": n_classes})
     return json.loads(json.dumps(config.to_dict()))
+
+
+def saved_train_config(saved: dict) -> dict:
+    """The training config of a run's ``config.json``; fields it lacks (added since) are their defaults."""
+    return {**json.loads(json.dumps(asdict(TrainConfig()))), **saved["train_config"]}
 
 
 def saved_model_config(saved: dict) -> dict:

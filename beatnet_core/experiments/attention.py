@@ -134,11 +134,12 @@ def _one_run(path, data_dir, attribution: str, min_support: int, max_records, pr
     from beatnet_core.data.ptbxl import read_database
     from beatnet_core.explain import attention_lead_importance
     from beatnet_core.predict import BeatNetPredictor, Prediction
+    from beatnet_core.train import saved_train_config
 
     predictor = BeatNetPredictor.load(path)
-    cfg = predictor.run["config"]["train_config"]
-    ds = common.load_dataset(data_dir, predictor.run["task"], int(cfg.get("min_count", 10)), None, progress)
-    test = ds.split(int(cfg.get("test_fold", 10))).test   # the run's own held-out fold
+    cfg = saved_train_config(predictor.run["config"])
+    ds = common.load_dataset(data_dir, predictor.run["task"], cfg["min_count"], None, progress)
+    test = ds.split(cfg["test_fold"]).test   # the run's own held-out fold
     if max_records and test.size > max_records:
         test = test[np.linspace(0, test.size - 1, max_records).round().astype(int)]
     part = ds.take(test)

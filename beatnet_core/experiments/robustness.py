@@ -117,6 +117,7 @@ def robustness(data_dir, out_dir="reports", runs_dir="runs/experiments", *, runs
     from tqdm.auto import tqdm
 
     from beatnet_core.data.ptbxl import SUBSET_SPEC
+    from beatnet_core.train import saved_train_config
 
     t0 = time.perf_counter()
     paths = list(runs) if runs else [p for ps in common.find_full_runs(runs_dir).values() for p in ps]
@@ -129,9 +130,10 @@ def robustness(data_dir, out_dir="reports", runs_dir="runs/experiments", *, runs
     bad = [g for g in groups if g not in GROUPS]
     if bad:
         raise ValueError(f"unknown groups {bad}; choose from {GROUPS}")
-    min_count = min(int(r.info["config"]["train_config"].get("min_count", 10)) for r in loaded)
+    configs = [saved_train_config(r.info["config"]) for r in loaded]
+    min_count = min(c["min_count"] for c in configs)
     ds = common.load_dataset(data_dir, tasks.pop(), min_count, None, progress)
-    test_folds = {int(r.info["config"]["train_config"].get("test_fold", 10)) for r in loaded}
+    test_folds = {c["test_fold"] for c in configs}
     if len(test_folds) != 1:   # side by side means on the same records, held out by every run
         raise ValueError(f"runs held out different test folds {sorted(test_folds)}; compare runs of one fold")
     test = ds.split(test_folds.pop()).test
