@@ -238,6 +238,11 @@ def mean_and_sd(model: dict) -> str:
     return f"{model['macro_auc_mean']:.4f} +- {model['macro_auc_sd']:.4f}"
 
 
+def seeds_text(n: int) -> str:
+    """``3 seeds (0..2)``, ``1 seed (0)``: the seeds ``range(n)`` a benchmark trained with."""
+    return f"{n} seeds (0..{n - 1})" if n > 1 else f"{n} seed (0)"
+
+
 def write_benchmark_report(report: dict, report_dir: Path) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
     task, folds = report["task"], report.get("test_folds", [10])
@@ -247,17 +252,22 @@ def write_benchmark_report(report: dict, report_dir: Path) -> Path:
     if not cv:
         test = f"test = `strat_fold` 10 ({report['test_records']} records)"
     else:
-        test = (f"cross-validation: test = `strat_fold` {', '.join(map(str, folds))} in turn, validation = the "
-                f"fold before each, training = the other eight ({report['test_records']} test records in all, "
-                "each scored by the model that did not train on it); every AUC and Fmax is the mean of the "
-                "held-out folds' own figures, its CI from bootstrap resamples drawn within each fold. Folds 1-8 "
+        held_out = (f"cross-validation: test = `strat_fold` {', '.join(map(str, folds))} in turn, validation = "
+                    f"the fold before each, training = the other eight ({report['test_records']} test records in "
+                    "all, each scored by the model that did not train on it); every AUC and Fmax is the mean of "
+                    "the held-out folds' own figures, its CI from bootstrap resamples drawn within each fold"
+                    if len(folds) > 1 else
+                    f"test = `strat_fold` {folds[0]} ({report['test_records']} records), validation = the fold "
+                    "before it, training = the other eight")
+        test = (f"{held_out}. Folds 1-8 "
                 "hold records not validated by a cardiologist (folds 9 and 10 only validated ones; Wagner et "
                 "al. 2020), so their labels are noisier and these figures are not comparable with a "
                 "fold-10-only benchmark")
-    lines = [f"# PTB-XL benchmark: `{task}`" + (" (cross-validated)" if cv else ""), "",
+    title = "" if not cv else " (cross-validated)" if len(folds) > 1 else f" (test fold {folds[0]})"
+    lines = [f"# PTB-XL benchmark: `{task}`{title}", "",
              f"Measured {report['date']} on {report['machine']}. Data: {report['records']} labelled records in "
              f"`{report['data_dir']}`; {test}; "
-             f"{report['seeds']} seeds (0..{report['seeds'] - 1}); training overrides: "
+             f"{seeds_text(report['seeds'])}; training overrides: "
              f"`{report['train_overrides'] or 'none'}`.", "",
              "Command:", "",
              f"    beatnet benchmark ptbxl --task {task} --seeds {report['seeds']} --data {report['data_dir']}"

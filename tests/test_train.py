@@ -259,6 +259,9 @@ def test_cross_validated_benchmark_averages_the_held_out_folds(every_fold, data_
     assert weights.stat().st_mtime_ns == stamp
     one = json.loads((tmp_path / "one" / "ptbxl_superdiagnostic_cv.json").read_text())
     assert one["models"]["beatnet"]["runs"][0]["macro_auc"] == pytest.approx(parts[0]["macro_auc"])
+    one_text = (tmp_path / "one" / "ptbxl_superdiagnostic_cv.md").read_text()
+    assert "(test fold 3)" in one_text and "in turn" not in one_text and "1 seed (0)" in one_text
+    assert "cross-validated" in text and "1 seed (0)" in text and "1 seeds" not in text
     with pytest.raises(ValueError, match="held out once"):
         main(common + ["--test-folds", "3", "3"])
 
