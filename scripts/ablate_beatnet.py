@@ -14,12 +14,16 @@ Variants whose code was removed again (``REMOVED``) name the commit that has it.
     python scripts/ablate_beatnet.py --subsequence-eval   # BEAT-Net scored over beat sub-sequences, as the CNNs
     python scripts/ablate_beatnet.py --ludb ref=RUN,RUN variant=RUN,RUN   # the same runs on LUDB (external)
     python scripts/ablate_beatnet.py --compare BEFORE_DIR AFTER_DIR --task rhythm   # two BEAT-Net versions, paired
+    python scripts/ablate_beatnet.py median --test-folds 1 2 3 4    # a variant cross-validated (one run per fold)
+    python scripts/ablate_beatnet.py --compare runs/benchmark/superdiagnostic runs/ablation/median \
+        --test-folds 1 2 3 4 --seeds 1                               # ... paired with the benchmark's runs
 
 Single seeds: differences under ~0.01 macro-AUC are within seed-to-seed noise
 (the benchmark's sd over 3 seeds is 0.004, per class up to 0.01-0.02).
 
-All variants are changes to the model as it was before the whole-beat token
-(``wholebeat``) became BEAT-Net's default, and are re-run that way.
+The variants up to ``noaug`` are changes to the model as it was before the
+whole-beat token (``wholebeat``) became BEAT-Net's default, and are re-run
+that way; later ones (``median``) are changes to today's model.
 """
 from __future__ import annotations
 
@@ -53,6 +57,9 @@ VARIANTS = {
                   "a 12-lead CNN token of the whole beat that every lead attends to (not pooled) (bf16; since adopted)"),
     "noaug": ({}, {"precision": "bf16", "augment": False}, None,
               "no beat sub-sequence crops or token noise: what the augmentation brings (bf16)"),
+    # from here on: changes to today's BEAT-Net (whole-beat token on), float32 like the benchmark runs
+    "median": ({"whole_beat_token": True, "median_beat": True}, {}, None,
+               "the head also reads the record's median beat (denoised template, as 12SL reads median complexes)"),
 }
 # Variants whose model code was removed again because they did not help; the code is in the commit named.
 REMOVED = {
@@ -67,7 +74,7 @@ REMOVED = {
 RESULTS = Path("runs/ablation/results.jsonl")
 
 
-def run_variant(name: str, data: str, seed: int, epochs: int, threads: int) -> dict:
+def run_variant(name: str, data: str, seed: int, epochs: int, threads: int, test_fold: int = 10) -> dict:
     import beatnet_core.tokenizer as tokenizer
 
     model_over, train_over, pre_s, _ = VARIANTS[name]
@@ -75,7 +82,7 @@ def run_variant(name: str, data: str, seed: int, epochs: int, threads: int) -> d
         # The token window is one module constant shared by training, prediction and the app; this
         # exploration overrides it in this process only (tokenize reads it at call time).
         tokenizer.PRE_R_S = pre_s
-    from beatnet_core.evaluate import evaluate_run
+    from beatnet_core.evaluate import benchmark_run_dir, evaluate_run
     from beatnet_core.train import TrainConfig, load_task, train
 
     ds = load_task(data, "superdiagnostic", TrainConfig.min_count, progress=True)
@@ -87,12 +94,15 @@ def run_variant(name: str, data: str, seed: int, epochs: int, threads: int) -> d
         over["token_len"] = token_len
     # a variant's own epoch count (e.g. ep40) wins over --epochs
     cfg = TrainConfig(**{"model": "beatnet", "task": "superdiagnostic", "epochs": epochs, "seed": seed,
-                         "threads": threads, "model_overrides": over, **train_over})
-    out = Path("runs/ablation") / f"{name}_seed{seed}"
+                         "threads": threads, "test_fold": test_fold, "model_overrides": over, **train_over})
+    # another held-out fold: laid out like the benchmark's runs, so --compare pairs it with them
+    out = (Path("runs/ablation") / f"{name}_seed{seed}" if test_fold == 10
+           else benchmark_run_dir("runs/ablation", name, "beatnet", seed, test_fold))
     summary = train(cfg, data, out, progress=True, dataset=ds)
     result = evaluate_run(out, data, "test", n_boot=10, progress=False, dataset=ds)
     row = {"name": name, "seed": seed, "model_overrides": over, "train_overrides": train_over,
-           "window_pre_s": tokenizer.PRE_R_S, "val": summary["val_macro_auc"], "best_epoch": summary["best_epoch"],
+           "test_fold": test_fold, "window_pre_s": tokenizer.PRE_R_S,
+           "val": summary["val_macro_auc"], "best_epoch": summary["best_epoch"],
            "seconds": summary["train_seconds"], "threads": threads, "params": summary["n_parameters"],
            "test": result["macro_auc"], "per_class": {c["label"]: c["auc"] for c in result["per_class"]}}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -107,8 +117,9 @@ def table(rows: list[dict]) -> str:
     lines = ["| variant | what it tests | parameters | seeds | val macro-AUC | test macro-AUC | "
              + " | ".join(labels) + " |", "|---|---|---|---|---|---|" + "---|" * len(labels)]
     by_name: dict[str, list[dict]] = {}
-    for r in rows:
-        by_name.setdefault(r["name"], []).append(r)
+    for r in rows:   # the table is fold 10's; other held-out folds are read with --compare
+        if r.get("test_fold", 10) == 10:
+            by_name.setdefault(r["name"], []).append(r)
     for name, runs in by_name.items():
         what = VARIANTS[name][3] if name in VARIANTS else REMOVED.get(name, name)
 
@@ -220,34 +231,53 @@ def subsequence_eval(data: str, runs_dir: str = "runs/benchmark/superdiagnostic"
     return "\n".join(lines)
 
 
-def compare_versions(data: str, task: str, before: str, after: str, seeds=(0, 1, 2)) -> str:
-    """BEAT-Net's benchmark runs in ``after`` against those in ``before`` (same task, seeds paired).
+def compare_versions(data: str, task: str, before: str, after: str, seeds=(0, 1, 2), test_folds=(10,)) -> str:
+    """BEAT-Net's runs in ``after`` against those in ``before`` (same task, seeds paired).
 
-    The paired difference of test macro-AUC (the benchmark's 1000 bootstrap
-    resamples of the test records) and each class's AUC, mean over seeds, on
+    Each folder holds runs laid out as the benchmark's (``beatnet[_fold<k>]_seed<s>``).
+    The paired difference of test macro-AUC (1000 bootstrap resamples of the
+    test records, the same for both versions; several ``test_folds``: drawn
+    within each fold, every figure the mean of the folds' own, as in the
+    cross-validated benchmark) and each class's AUC, mean over seeds, on
     validation and test.
     """
     import numpy as np
 
-    from beatnet_core.evaluate import _paired_differences, evaluate_run
+    from beatnet_core.evaluate import benchmark_run_dir, evaluate_run
+    from beatnet_core.metrics import fold_mean, macro_auc, paired_bootstrap_difference, per_class_auc
     from beatnet_core.train import load_task
 
     ds = load_task(data, task, 10, progress=False)
-    res = {(name, split): [evaluate_run(Path(folder) / f"beatnet_seed{s}", None, split, n_boot=10, progress=False,
-                                        dataset=ds, keep_scores=True) for s in seeds]
+
+    def scored(folder: str, split: str, seed: int) -> dict:
+        parts = [evaluate_run(benchmark_run_dir(Path(folder).parent, Path(folder).name, "beatnet", seed, fold),
+                              None, split, n_boot=10, progress=False, dataset=ds, keep_scores=True)
+                 for fold in test_folds]
+        return {"labels": [c["label"] for c in parts[0]["per_class"]],
+                "y": np.concatenate([r["y_true"] for r in parts]), "s": np.concatenate([r["scores"] for r in parts]),
+                "groups": np.concatenate([np.full(len(r["y_true"]), fold) for r, fold in zip(parts, test_folds)])}
+
+    res = {(name, split): [scored(folder, split, s) for s in seeds]
            for name, folder in (("before", before), ("after", after)) for split in ("val", "test")}
-    # the benchmark's own paired comparison (same resamples, seeds paired, same records checked)
-    d = _paired_differences({"after": res["after", "test"], "before": res["before", "test"]}, 1000, False)[0]
-    lines = [f"{task}: test macro-AUC after minus before {d['difference']:+.4f} (95% CI {d['ci95'][0]:+.4f} to "
-             f"{d['ci95'][1]:+.4f}; after better in {d['share_a_better']:.0%} of resamples)", "",
-             "| split | version | macro-AUC | " + " | ".join(c["label"] for c in res["after", "test"][0]["per_class"])
-             + " |", "|---|---|---|" + "---|" * len(res["after", "test"][0]["per_class"])]
+    runs = res["after", "test"] + res["before", "test"]
+    y, groups = runs[0]["y"], runs[0]["groups"]
+    if not all(np.array_equal(r["y"], y) and r["labels"] == runs[0]["labels"] for r in runs):
+        raise ValueError(f"{before} and {after} were not scored on the same test records and labels")
+    d = paired_bootstrap_difference(y, [r["s"] for r in res["after", "test"]], [r["s"] for r in res["before", "test"]],
+                                    n_boot=1000, seed=0, groups=groups if len(test_folds) > 1 else None)
+    folds = f"test folds {', '.join(map(str, test_folds))}" if len(test_folds) > 1 else f"test fold {test_folds[0]}"
+    lines = [f"{task}, {folds}, seeds {list(seeds)}: test macro-AUC after minus before {d['difference']:+.4f} "
+             f"(95% CI {d['ci95'][0]:+.4f} to {d['ci95'][1]:+.4f}; after better in {d['share_a_better']:.0%} "
+             "of resamples)", "",
+             "| split | version | macro-AUC | " + " | ".join(runs[0]["labels"]) + " |",
+             "|---|---|---|" + "---|" * len(runs[0]["labels"])]
     for split in ("val", "test"):
         for name in ("before", "after"):
-            runs = res[name, split]
-            per = [[r["per_class"][k]["auc"] for r in runs] for k in range(len(runs[0]["per_class"]))]
-            lines.append(f"| {split} | {name} | {np.mean([r['macro_auc'] for r in runs]):.4f} | "   # '-': no positives
-                         + " | ".join("-" if None in a else f"{np.mean(a):.3f}" for a in per) + " |")
+            rs = res[name, split]
+            macro = np.mean([fold_mean(macro_auc, r["y"], r["s"], r["groups"]) for r in rs])
+            per = np.mean([fold_mean(per_class_auc, r["y"], r["s"], r["groups"]) for r in rs], axis=0)
+            lines.append(f"| {split} | {name} | {macro:.4f} | "   # '-': no positives
+                         + " | ".join("-" if np.isnan(a) else f"{a:.3f}" for a in per) + " |")
     return "\n".join(lines)
 
 
@@ -292,8 +322,10 @@ def main(argv=None) -> int:
     p.add_argument("--runs-dir", default="runs/benchmark/superdiagnostic",
                    help="benchmark runs read by --cd-subclasses and --subsequence-eval")
     p.add_argument("--test-folds", type=int, nargs="+", default=[10], choices=range(1, 11), metavar="K",
-                   help="--cd-subclasses: the cross-validated benchmark's held-out folds (mean of their AUCs)")
-    p.add_argument("--seeds", type=int, default=3, help="--cd-subclasses: seeds 0..N-1 of the benchmark runs")
+                   help="held-out folds: variants are trained with each held out; --cd-subclasses and "
+                        "--compare read the runs that held them out (the mean of the folds' AUCs)")
+    p.add_argument("--seeds", type=int, default=3,
+                   help="--cd-subclasses, --compare: seeds 0..N-1 of the runs read")
     p.add_argument("--compare", nargs=2, metavar=("BEFORE_DIR", "AFTER_DIR"),
                    help="two benchmark run folders of one task: BEAT-Net after minus before, paired, and per class")
     p.add_argument("--task", default="superdiagnostic", help="task of the --compare runs")
@@ -304,8 +336,9 @@ def main(argv=None) -> int:
     if unknown:
         p.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
     for name in args.variants:
-        row = run_variant(name, args.data, args.seed, args.epochs, args.threads)
-        print(f"{name}: val {row['val']:.4f}, test {row['test']:.4f}", file=sys.stderr)
+        for fold in args.test_folds:
+            row = run_variant(name, args.data, args.seed, args.epochs, args.threads, fold)
+            print(f"{name} test fold {fold}: val {row['val']:.4f}, test {row['test']:.4f}", file=sys.stderr)
     if args.table:
         rows = [json.loads(line) for line in RESULTS.read_text().splitlines()] if RESULTS.is_file() else []
         print(table(rows))
@@ -315,7 +348,8 @@ def main(argv=None) -> int:
     if args.subsequence_eval:
         print(subsequence_eval(args.data, args.runs_dir))
     if args.compare:
-        print(compare_versions(args.data, args.task, *args.compare))
+        print(compare_versions(args.data, args.task, *args.compare, seeds=tuple(range(args.seeds)),
+                               test_folds=tuple(args.test_folds)))
     if args.ludb:
         groups = dict(g.split("=", 1) for g in args.ludb)
         print(ludb_check(str(Path(args.data).parent), {k: v.split(",") for k, v in groups.items()}))
