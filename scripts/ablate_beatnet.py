@@ -2,9 +2,11 @@
 
 Each variant is trained by the benchmark's harness (``beatnet_core.train.train``,
 20 epochs, seed 0 unless given, the benchmark's other settings) and scored on
-validation (fold 9, used to choose) and test (fold 10, reported). One line of
-JSON per run is appended to ``runs/ablation/results.jsonl``; ``--table``
-prints them as the Markdown table of ``reports/ptbxl.md`` (mean over seeds).
+validation (fold 9, used to choose) and test (fold 10, reported); with
+``--test-folds``, on each fold given (validation: the fold before it). One
+line of JSON per run is appended to ``runs/ablation/results.jsonl``;
+``--table`` prints the fold-10 ones as the Markdown table of
+``reports/ptbxl.md`` (mean over seeds).
 Variants whose code was removed again (``REMOVED``) name the commit that has it.
 
     python scripts/ablate_beatnet.py bf16 ema spatial2        # train these variants (seed 0)
@@ -14,16 +16,17 @@ Variants whose code was removed again (``REMOVED``) name the commit that has it.
     python scripts/ablate_beatnet.py --subsequence-eval   # BEAT-Net scored over beat sub-sequences, as the CNNs
     python scripts/ablate_beatnet.py --ludb ref=RUN,RUN variant=RUN,RUN   # the same runs on LUDB (external)
     python scripts/ablate_beatnet.py --compare BEFORE_DIR AFTER_DIR --task rhythm   # two BEAT-Net versions, paired
-    python scripts/ablate_beatnet.py median --test-folds 1 2 3 4    # a variant cross-validated (one run per fold)
-    python scripts/ablate_beatnet.py --compare runs/benchmark/superdiagnostic runs/ablation/median \
-        --test-folds 1 2 3 4 --seeds 1                               # ... paired with the benchmark's runs
+    python scripts/ablate_beatnet.py VARIANT --test-folds 1 2 3 4   # a variant cross-validated (one run per fold)
+    python scripts/ablate_beatnet.py --compare runs/benchmark/superdiagnostic runs/ablation/VARIANT \
+        --test-folds 1 2 3 4 --seeds 1       # ... paired with the benchmark's runs of the same folds
 
 Single seeds: differences under ~0.01 macro-AUC are within seed-to-seed noise
 (the benchmark's sd over 3 seeds is 0.004, per class up to 0.01-0.02).
 
-The variants up to ``noaug`` are changes to the model as it was before the
-whole-beat token (``wholebeat``) became BEAT-Net's default, and are re-run
-that way; later ones (``median``) are changes to today's model.
+The variants are changes to the model as it was before the whole-beat token
+(``wholebeat``) became BEAT-Net's default, and are re-run that way (to vary
+today's model, set ``"whole_beat_token": True`` in a variant's overrides, as
+the removed ``median`` did).
 """
 from __future__ import annotations
 
@@ -57,9 +60,6 @@ VARIANTS = {
                   "a 12-lead CNN token of the whole beat that every lead attends to (not pooled) (bf16; since adopted)"),
     "noaug": ({}, {"precision": "bf16", "augment": False}, None,
               "no beat sub-sequence crops or token noise: what the augmentation brings (bf16)"),
-    # from here on: changes to today's BEAT-Net (whole-beat token on), float32 like the benchmark runs
-    "median": ({"whole_beat_token": True, "median_beat": True}, {}, None,
-               "the head also reads the record's median beat (denoised template, as 12SL reads median complexes)"),
 }
 # Variants whose model code was removed again because they did not help; the code is in the commit named.
 REMOVED = {
@@ -70,6 +70,9 @@ REMOVED = {
     "ctxmag": "each window also sees its beat's spatial magnitude (QRS onset/offset over all leads) "
               "(bf16; code at bb6d77c)",
     "ctxlimb": "each window also sees leads I and II of its beat (the frontal axis frame) (bf16; code at bb6d77c)",
+    # a change to today's BEAT-Net (whole-beat token on), float32, cross-validated on folds 1-4
+    "median": "the head also reads the record's median beat (a denoised template, as computerised readers "
+              "measure median complexes) (code at c2e6f98)",
 }
 RESULTS = Path("runs/ablation/results.jsonl")
 

@@ -44,13 +44,11 @@ def pad_to(batch: dict, n_max: int, seed: int = 1) -> dict:
     )
 
 
-@pytest.fixture(scope="module", params=[(True, False), (False, False), (True, True)],
-                ids=["whole-beat-token", "leads-only", "median-beat"])
+@pytest.fixture(scope="module", params=[True, False], ids=["whole-beat-token", "leads-only"])
 def model(request) -> BeatNet:
-    """Today's model, the one without a whole-beat token (runs saved before it existed), and the median-beat variant."""
+    """Today's model, and the one without a whole-beat token (runs saved before it existed)."""
     torch.manual_seed(0)
-    whole_beat, median = request.param
-    return build_model("beatnet", n_classes=5, whole_beat_token=whole_beat, median_beat=median).eval()
+    return build_model("beatnet", n_classes=5, whole_beat_token=request.param).eval()
 
 
 # --------------------------------------------------------------------------- BEAT-Net
@@ -111,10 +109,6 @@ def test_attention_is_normalised_over_real_beats_and_usable_leads(model):
     torch.testing.assert_close(lead_attn.sum(-1)[real_beat], torch.ones(int(real_beat.sum())))
     assert (lead_attn[~usable] == 0).all()                # masked leads and padded beats: exactly 0
     torch.testing.assert_close(lead_attn[2, :3, 0], torch.ones(3))   # one lead left: all weight on it
-    if model.config.median_beat:                          # the median beat's leads: one distribution a record
-        median_attn = attn["median_lead_attention"]       # (B, L)
-        torch.testing.assert_close(median_attn.sum(-1), torch.ones(3))
-        assert (median_attn[~batch["lead_mask"]] == 0).all() and median_attn[2, 0] == 1
 
     torch.testing.assert_close(beat_attn.sum(-1), torch.ones(3))
     assert (beat_attn[~real_beat] == 0).all()
@@ -162,8 +156,8 @@ def test_returned_attention_is_the_attention_used(model):
     batch["lead_mask"][1, 5:] = False
     seen = {}
 
-    def keep(name):   # every call, in order (the median-beat variant pools leads twice)
-        return lambda module, inputs, output: seen.setdefault(name, []).append((inputs, output))
+    def keep(name):
+        return lambda module, inputs, output: seen.__setitem__(name, (inputs, output))
 
     hooks = [model.temporal.pool.register_forward_hook(keep("beat_pool")),
              model.spatial.pool.register_forward_hook(keep("lead_pool")),
@@ -179,21 +173,17 @@ def test_returned_attention_is_the_attention_used(model):
     beat_attn, lead_attn = attn["beat_attention"], attn["lead_attention"]
 
     # beat attention: the record vector the head classifies is sum_n a_n h_n
-    beat_states = seen["beat_pool"][0][0][0]                                 # (B, N, D)
+    beat_states = seen["beat_pool"][0][0]                                    # (B, N, D)
     record = (beat_attn.unsqueeze(-1) * beat_states).sum(1)                  # (B, D)
-    if model.config.median_beat:   # ... next to the median beat's vector, sum_l a_l h_l of its leads
-        median_states = seen["lead_pool"][1][0][0]                           # (B, L, D)
-        template = (attn["median_lead_attention"].unsqueeze(-1) * median_states).sum(1)
-        record = torch.cat([record, template], dim=-1)                       # (B, 2D)
     torch.testing.assert_close(model.head(record), logits)
 
     # lead attention: each beat vector fed to the rhythm encoder is sum_l a_l h_l
-    lead_states = seen["lead_pool"][0][0][0]                                 # (M, L, D)
+    lead_states = seen["lead_pool"][0][0]                                    # (M, L, D)
     beat_vectors = (lead_attn[real].unsqueeze(-1) * lead_states).sum(1)      # (M, D)
-    torch.testing.assert_close(seen["temporal"][0][0][0][real], beat_vectors)
+    torch.testing.assert_close(seen["temporal"][0][0][real], beat_vectors)
 
     # rhythm attention: the layer's output is proj(weights @ values)
-    (x, _), (out, _) = seen["rhythm_attn"][0]
+    (x, _), (out, _) = seen["rhythm_attn"]
     layer = model.temporal.blocks[0].attn
     B, N, D = x.shape
     H = layer.n_heads

@@ -49,7 +49,7 @@ class BeatNetConfig:
 
     #: Fields added after runs had been saved without them, with the value such
     #: runs were trained with (:func:`beatnet_core.train.load_run` fills them in).
-    legacy_values: ClassVar[dict] = {"whole_beat_token": False, "median_beat": False}
+    legacy_values: ClassVar[dict] = {"whole_beat_token": False}
 
     n_classes: int = 5
     n_leads: int = 12
@@ -59,7 +59,6 @@ class BeatNetConfig:
     n_layers: int = 2                   # temporal (rhythm) transformer blocks
     n_spatial_layers: int = 1           # transformer blocks across the leads of one beat
     whole_beat_token: bool = True       # leads also attend to a 12-lead CNN token of the whole beat (not pooled)
-    median_beat: bool = False           # the head also reads the record's median beat (a denoised template)
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
     cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
@@ -361,9 +360,8 @@ class BeatNet(nn.Module):
         self.whole_beat_encoder = BeatEncoder(config, config.n_leads) if config.whole_beat_token else None
         self.spatial = SpatialEncoder(config)
         self.temporal = TemporalEncoder(config)
-        d_head = config.d_model * (2 if config.median_beat else 1)   # [rhythm-pooled beats, median beat]
-        self.head = nn.Sequential(nn.LayerNorm(d_head), nn.Dropout(config.dropout),
-                                  nn.Linear(d_head, config.n_classes))
+        self.head = nn.Sequential(nn.LayerNorm(config.d_model), nn.Dropout(config.dropout),
+                                  nn.Linear(config.d_model, config.n_classes))
         self.apply(self._init_weights)
 
     @staticmethod
@@ -452,37 +450,11 @@ class BeatNet(nn.Module):
         # 3. time: rhythm transformer over the real beats
         record, beat_attention, temporal_attention = self.temporal(beats, beat_mask, beat_times, rr)
 
-        attention = {
+        # 4. multi-label head
+        logits = self.head(record)                                               # (B, n_classes)
+        return logits, {
             "lead_attention": lead_attention,
             "beat_attention": beat_attention,
             "temporal_attention": temporal_attention,
             "spatial_attention": spatial_attention,
         }
-        if self.config.median_beat:
-            template, attention["median_lead_attention"] = self.median_beat(tokens, beat_mask, lead_mask, dtype)
-            record = torch.cat([record, template], dim=-1)                       # (B, 2D)
-
-        # 4. multi-label head
-        logits = self.head(record)                                               # (B, n_classes)
-        return logits, attention
-
-    def median_beat(self, tokens: torch.Tensor, beat_mask: torch.Tensor, lead_mask: torch.Tensor, dtype):
-        """The record's median beat read by the beat and spatial encoders: (B, D) and its lead attention (B, L).
-
-        Each lead's sample-wise median over the record's real beats (R-aligned
-        windows): a template with the beat-to-beat noise averaged out, as
-        computerised ECG readers measure QRS, ST and T on median complexes. A
-        premature or noisy beat does not move a median; it still reaches the
-        head through the beat sequence.
-        """
-        B, _, L, T = tokens.shape
-        padded = ~beat_mask[:, :, None, None]
-        median = tokens.to(dtype).masked_fill(padded, float("nan")).nanmedian(dim=1).values   # (B, L, T)
-        mask = lead_mask & beat_mask.any(dim=1, keepdim=True)                                 # (B, L)
-        median = median.masked_fill(~mask.unsqueeze(-1), 0.0)   # masked leads / no beats: flat, never NaN
-        features = median.new_zeros(B, L, self.config.d_model)
-        if mask.any():
-            features[mask] = self.beat_encoder(median[mask]).to(dtype)
-        whole = self.whole_beat_encoder(median).to(dtype) if self.whole_beat_encoder is not None else None
-        template, lead_attention, _ = self.spatial(features, mask, whole)
-        return template, lead_attention
