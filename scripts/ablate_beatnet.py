@@ -77,7 +77,14 @@ REMOVED = {
 RESULTS = Path("runs/ablation/results.jsonl")
 
 
-def run_variant(name: str, data: str, seed: int, epochs: int, threads: int, test_fold: int = 10) -> dict:
+def run_variant(name: str, data: str, seed: int, epochs: int, threads: int, test_fold: int | None = None) -> dict:
+    """Train and score one variant.
+
+    ``test_fold`` None: the classic fold-10 ablation, ``runs/ablation/<name>_seed<s>``.
+    A fold number: that fold held out, the run laid out as the benchmark's
+    (``runs/ablation/<name>/beatnet[_fold<k>]_seed<s>``) so that ``--compare``
+    pairs it with the benchmark's run of the same fold and seed.
+    """
     import beatnet_core.tokenizer as tokenizer
 
     model_over, train_over, pre_s, _ = VARIANTS[name]
@@ -97,14 +104,13 @@ def run_variant(name: str, data: str, seed: int, epochs: int, threads: int, test
         over["token_len"] = token_len
     # a variant's own epoch count (e.g. ep40) wins over --epochs
     cfg = TrainConfig(**{"model": "beatnet", "task": "superdiagnostic", "epochs": epochs, "seed": seed,
-                         "threads": threads, "test_fold": test_fold, "model_overrides": over, **train_over})
-    # another held-out fold: laid out like the benchmark's runs, so --compare pairs it with them
-    out = (Path("runs/ablation") / f"{name}_seed{seed}" if test_fold == 10
+                         "threads": threads, "test_fold": test_fold or 10, "model_overrides": over, **train_over})
+    out = (Path("runs/ablation") / f"{name}_seed{seed}" if test_fold is None
            else benchmark_run_dir("runs/ablation", name, "beatnet", seed, test_fold))
     summary = train(cfg, data, out, progress=True, dataset=ds)
     result = evaluate_run(out, data, "test", n_boot=10, progress=False, dataset=ds)
     row = {"name": name, "seed": seed, "model_overrides": over, "train_overrides": train_over,
-           "test_fold": test_fold, "window_pre_s": tokenizer.PRE_R_S,
+           "test_fold": cfg.test_fold, "window_pre_s": tokenizer.PRE_R_S,
            "val": summary["val_macro_auc"], "best_epoch": summary["best_epoch"],
            "seconds": summary["train_seconds"], "threads": threads, "params": summary["n_parameters"],
            "test": result["macro_auc"], "per_class": {c["label"]: c["auc"] for c in result["per_class"]}}
@@ -238,16 +244,16 @@ def compare_versions(data: str, task: str, before: str, after: str, seeds=(0, 1,
     """BEAT-Net's runs in ``after`` against those in ``before`` (same task, seeds paired).
 
     Each folder holds runs laid out as the benchmark's (``beatnet[_fold<k>]_seed<s>``).
-    The paired difference of test macro-AUC (1000 bootstrap resamples of the
-    test records, the same for both versions; several ``test_folds``: drawn
-    within each fold, every figure the mean of the folds' own, as in the
-    cross-validated benchmark) and each class's AUC, mean over seeds, on
-    validation and test.
+    The paired difference of test macro-AUC (the benchmark's own comparison:
+    1000 bootstrap resamples of the test records, the same for both versions;
+    several ``test_folds``: drawn within each fold, every figure the mean of
+    the folds' own, as in the cross-validated benchmark) and each class's AUC,
+    mean over seeds, on validation and test.
     """
     import numpy as np
 
-    from beatnet_core.evaluate import benchmark_run_dir, evaluate_run
-    from beatnet_core.metrics import fold_mean, macro_auc, paired_bootstrap_difference, per_class_auc
+    from beatnet_core.evaluate import _paired_differences, benchmark_run_dir, evaluate_run
+    from beatnet_core.metrics import fold_mean, macro_auc, per_class_auc
     from beatnet_core.train import load_task
 
     ds = load_task(data, task, 10, progress=False)
@@ -256,29 +262,28 @@ def compare_versions(data: str, task: str, before: str, after: str, seeds=(0, 1,
         parts = [evaluate_run(benchmark_run_dir(Path(folder).parent, Path(folder).name, "beatnet", seed, fold),
                               None, split, n_boot=10, progress=False, dataset=ds, keep_scores=True)
                  for fold in test_folds]
+        groups = np.concatenate([np.full(len(r["y_true"]), fold) for r, fold in zip(parts, test_folds)])
         return {"labels": [c["label"] for c in parts[0]["per_class"]],
-                "y": np.concatenate([r["y_true"] for r in parts]), "s": np.concatenate([r["scores"] for r in parts]),
-                "groups": np.concatenate([np.full(len(r["y_true"]), fold) for r, fold in zip(parts, test_folds)])}
+                "y_true": np.concatenate([r["y_true"] for r in parts]),
+                "scores": np.concatenate([r["scores"] for r in parts]),
+                "groups": groups if len(test_folds) > 1 else None}   # one fold: the single-split comparison
 
     res = {(name, split): [scored(folder, split, s) for s in seeds]
            for name, folder in (("before", before), ("after", after)) for split in ("val", "test")}
-    runs = res["after", "test"] + res["before", "test"]
-    y, groups = runs[0]["y"], runs[0]["groups"]
-    if not all(np.array_equal(r["y"], y) and r["labels"] == runs[0]["labels"] for r in runs):
-        raise ValueError(f"{before} and {after} were not scored on the same test records and labels")
-    d = paired_bootstrap_difference(y, [r["s"] for r in res["after", "test"]], [r["s"] for r in res["before", "test"]],
-                                    n_boot=1000, seed=0, groups=groups if len(test_folds) > 1 else None)
+    labels = res["after", "test"][0]["labels"]
+    if any(r["labels"] != labels for r in res["before", "test"]):
+        raise ValueError(f"{before} and {after} were trained on different labels")
+    d = _paired_differences({"after": res["after", "test"], "before": res["before", "test"]}, 1000, False)[0]
     folds = f"test folds {', '.join(map(str, test_folds))}" if len(test_folds) > 1 else f"test fold {test_folds[0]}"
     lines = [f"{task}, {folds}, seeds {list(seeds)}: test macro-AUC after minus before {d['difference']:+.4f} "
              f"(95% CI {d['ci95'][0]:+.4f} to {d['ci95'][1]:+.4f}; after better in {d['share_a_better']:.0%} "
              "of resamples)", "",
-             "| split | version | macro-AUC | " + " | ".join(runs[0]["labels"]) + " |",
-             "|---|---|---|" + "---|" * len(runs[0]["labels"])]
+             "| split | version | macro-AUC | " + " | ".join(labels) + " |", "|---|---|---|" + "---|" * len(labels)]
     for split in ("val", "test"):
         for name in ("before", "after"):
             rs = res[name, split]
-            macro = np.mean([fold_mean(macro_auc, r["y"], r["s"], r["groups"]) for r in rs])
-            per = np.mean([fold_mean(per_class_auc, r["y"], r["s"], r["groups"]) for r in rs], axis=0)
+            macro = np.mean([fold_mean(macro_auc, r["y_true"], r["scores"], r["groups"]) for r in rs])
+            per = np.mean([fold_mean(per_class_auc, r["y_true"], r["scores"], r["groups"]) for r in rs], axis=0)
             lines.append(f"| {split} | {name} | {macro:.4f} | "   # '-': no positives
                          + " | ".join("-" if np.isnan(a) else f"{a:.3f}" for a in per) + " |")
     return "\n".join(lines)
@@ -324,9 +329,10 @@ def main(argv=None) -> int:
                    help="the benchmark's BEAT-Net runs scored on the mean over beat sub-sequences")
     p.add_argument("--runs-dir", default="runs/benchmark/superdiagnostic",
                    help="benchmark runs read by --cd-subclasses and --subsequence-eval")
-    p.add_argument("--test-folds", type=int, nargs="+", default=[10], choices=range(1, 11), metavar="K",
-                   help="held-out folds: variants are trained with each held out; --cd-subclasses and "
-                        "--compare read the runs that held them out (the mean of the folds' AUCs)")
+    p.add_argument("--test-folds", type=int, nargs="+", default=None, choices=range(1, 11), metavar="K",
+                   help="held-out folds: variants are trained with each held out (runs laid out as the "
+                        "benchmark's); --cd-subclasses and --compare read the runs that held them out (the mean "
+                        "of the folds' AUCs). Default: fold 10 (variants: the classic ablation runs)")
     p.add_argument("--seeds", type=int, default=3,
                    help="--cd-subclasses, --compare: seeds 0..N-1 of the runs read")
     p.add_argument("--compare", nargs=2, metavar=("BEFORE_DIR", "AFTER_DIR"),
@@ -339,7 +345,7 @@ def main(argv=None) -> int:
     if unknown:
         p.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
     for name in args.variants:
-        for fold in args.test_folds:
+        for fold in args.test_folds or [None]:
             row = run_variant(name, args.data, args.seed, args.epochs, args.threads, fold)
             print(f"{name} test fold {fold}: val {row['val']:.4f}, test {row['test']:.4f}", file=sys.stderr)
     if args.table:
@@ -347,12 +353,12 @@ def main(argv=None) -> int:
         print(table(rows))
     if args.cd_subclasses:
         print(cd_subclasses(args.data, args.runs_dir, seeds=tuple(range(args.seeds)),
-                            test_folds=tuple(args.test_folds)))
+                            test_folds=tuple(args.test_folds or [10])))
     if args.subsequence_eval:
         print(subsequence_eval(args.data, args.runs_dir))
     if args.compare:
         print(compare_versions(args.data, args.task, *args.compare, seeds=tuple(range(args.seeds)),
-                               test_folds=tuple(args.test_folds)))
+                               test_folds=tuple(args.test_folds or [10])))
     if args.ludb:
         groups = dict(g.split("=", 1) for g in args.ludb)
         print(ludb_check(str(Path(args.data).parent), {k: v.split(",") for k, v in groups.items()}))

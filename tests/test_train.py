@@ -1,5 +1,6 @@
 """Training harness, run directories, evaluation metrics: on real PTB-XL records."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -264,6 +265,37 @@ def test_cross_validated_benchmark_averages_the_held_out_folds(every_fold, data_
     assert "cross-validated" in text and "1 seed (0)" in text and "1 seeds" not in text
     with pytest.raises(ValueError, match="held out once"):
         main(common + ["--test-folds", "3", "3"])
+
+
+def test_ablation_compare_pairs_two_versions_over_held_out_folds(every_fold, data_dir, tmp_path, monkeypatch):
+    """scripts/ablate_beatnet.py --compare: version B's runs minus version A's, fold by fold, seeds paired."""
+    import importlib.util
+    import shutil
+
+    import beatnet_core.train as train_module
+    from beatnet_core.cli import main
+
+    spec = importlib.util.spec_from_file_location("ablate_beatnet",
+                                                  Path(__file__).parents[1] / "scripts" / "ablate_beatnet.py")
+    ablate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ablate)
+    monkeypatch.setattr(train_module, "load_task", lambda *args, **kwargs: every_fold)
+    assert main(["benchmark", "ptbxl", "--task", "superdiagnostic", "--seeds", "2", "--data", str(data_dir / "ptbxl"),
+                 "--models", "beatnet", "--epochs", "1", "--threads", "1", "--test-folds", "3", "7",
+                 "--runs-dir", str(tmp_path / "runs"), "--report-dir", str(tmp_path / "reports")]) == 0
+    seed0, seed1 = (r["macro_auc"] for r in json.loads((tmp_path / "reports" / "ptbxl_superdiagnostic_cv.json")
+                                                       .read_text())["models"]["beatnet"]["runs"])
+    before = tmp_path / "runs" / "superdiagnostic"
+    after = tmp_path / "other" / "superdiagnostic"     # "version B": the seed-1 runs, filed as seed 0
+    for fold in (3, 7):
+        shutil.copytree(before / f"beatnet_fold{fold}_seed1", after / f"beatnet_fold{fold}_seed0")
+    text = ablate.compare_versions(str(data_dir / "ptbxl"), "superdiagnostic", str(before), str(after),
+                                   seeds=(0,), test_folds=(3, 7))
+    assert f"test folds 3, 7, seeds [0]: test macro-AUC after minus before {seed1 - seed0:+.4f}" in text
+    assert f"| test | before | {seed0:.4f} |" in text and f"| test | after | {seed1:.4f} |" in text
+    same = ablate.compare_versions(str(data_dir / "ptbxl"), "superdiagnostic", str(before), str(before),
+                                   seeds=(0,), test_folds=(3, 7))
+    assert "after minus before +0.0000 (95% CI +0.0000 to +0.0000" in same
 
 
 def test_metrics_match_scikit_learn():
