@@ -60,6 +60,10 @@ VARIANTS = {
                   "a 12-lead CNN token of the whole beat that every lead attends to (not pooled) (bf16; since adopted)"),
     "noaug": ({}, {"precision": "bf16", "augment": False}, None,
               "no beat sub-sequence crops or token noise: what the augmentation brings (bf16)"),
+    # changes to today's BEAT-Net (whole-beat token on), float32 as the benchmark, cross-validated
+    "wbwide": ({"whole_beat_token": True, "whole_beat_width": 2}, {}, None,
+               "the whole-beat CNN 2x wider (32-64-64-128 channels): more capacity where the 12 leads are "
+               "read together"),
 }
 # Variants whose model code was removed again because they did not help; the code is in the commit named.
 REMOVED = {

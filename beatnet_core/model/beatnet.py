@@ -49,7 +49,7 @@ class BeatNetConfig:
 
     #: Fields added after runs had been saved without them, with the value such
     #: runs were trained with (:func:`beatnet_core.train.load_run` fills them in).
-    legacy_values: ClassVar[dict] = {"whole_beat_token": False}
+    legacy_values: ClassVar[dict] = {"whole_beat_token": False, "whole_beat_width": 1}
 
     n_classes: int = 5
     n_leads: int = 12
@@ -59,6 +59,7 @@ class BeatNetConfig:
     n_layers: int = 2                   # temporal (rhythm) transformer blocks
     n_spatial_layers: int = 1           # transformer blocks across the leads of one beat
     whole_beat_token: bool = True       # leads also attend to a 12-lead CNN token of the whole beat (not pooled)
+    whole_beat_width: int = 1           # channels of the whole-beat CNN, times cnn_channels
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
     cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
@@ -199,10 +200,10 @@ class BeatEncoder(nn.Module):
     backward) cost as much as the convolutions.
     """
 
-    def __init__(self, config: BeatNetConfig, in_channels: int = 1):
+    def __init__(self, config: BeatNetConfig, in_channels: int = 1, width: int = 1):
         super().__init__()
         layers, c_in = [], in_channels
-        for c_out, k in zip(config.cnn_channels, config.cnn_kernels):
+        for c_out, k in zip((width * c for c in config.cnn_channels), config.cnn_kernels):
             layers += [nn.Conv1d(c_in, c_out, k, stride=2, padding=k // 2, bias=False),
                        nn.BatchNorm1d(c_out), nn.ReLU(inplace=True)]
             c_in = c_out
@@ -357,7 +358,8 @@ class BeatNet(nn.Module):
         super().__init__()
         self.config = config
         self.beat_encoder = BeatEncoder(config)
-        self.whole_beat_encoder = BeatEncoder(config, config.n_leads) if config.whole_beat_token else None
+        self.whole_beat_encoder = (BeatEncoder(config, config.n_leads, config.whole_beat_width)
+                                   if config.whole_beat_token else None)
         self.spatial = SpatialEncoder(config)
         self.temporal = TemporalEncoder(config)
         self.head = nn.Sequential(nn.LayerNorm(config.d_model), nn.Dropout(config.dropout),
