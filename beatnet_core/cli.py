@@ -244,7 +244,8 @@ def _run_evaluate(args) -> int:
                             + (["--n-boot", str(args.n_boot)] if args.n_boot != 1000 else [])
                             + (["--json", args.json] if args.json else []) + ["--model-card", args.model_card])
         command = f"{_train_command(saved, args.data, args.run_dir)} && {evaluate}"
-        write_model_card(result, args.run_dir, args.model_card, command, args.training_note)
+        write_model_card(result, args.run_dir, args.model_card, command, args.training_note,
+                         data_dir=args.data)
         print(f"model card written to {args.model_card}")
     return 0
 

@@ -316,10 +316,31 @@ def write_benchmark_report(report: dict, report_dir: Path) -> Path:
     return path
 
 
-def write_model_card(result: dict, run_dir, out_path, command: str, training_note: str = "") -> Path:
+def unlearnt_statements(data_dir, task: str, learnt, train_ids) -> list[tuple[str, str, int]]:
+    """The labels of ``task`` that a model lacks (too rare to train), with description and training count.
+
+    ``learnt``: the model's labels; ``train_ids``: the ``ecg_id`` of its training records.
+    Sorted by training count, most first; labels with no record in ``data_dir`` at all are left out.
+    """
+    from beatnet_core.data.labels import describe_label
+    from beatnet_core.train import load_task
+
+    learnt, train_ids = set(learnt), np.asarray(list(train_ids))
+    rows = []
+    for part in task.split("+"):   # each label set on its own: a description depends on it (STTC, NORM)
+        ds = load_task(data_dir, part, min_count=1, progress=False)
+        counts = ds.labels[np.isin(ds.ecg_id, train_ids)].sum(axis=0)
+        rows += [(code, describe_label(code, Path(data_dir), part), int(n))
+                 for code, n in zip(ds.label_names, counts) if code not in learnt]
+    return sorted(rows, key=lambda r: (-r[2], r[0]))
+
+
+def write_model_card(result: dict, run_dir, out_path, command: str, training_note: str = "", data_dir=None) -> Path:
     """``MODEL_CARD.md`` for a shipped run: its data, intended use, measured test metrics with CIs, limits.
 
-    Every figure in the card comes from ``result`` (an :func:`evaluate_run` output) and the run's own files.
+    Every figure in the card comes from ``result`` (an :func:`evaluate_run` output) and the run's own files;
+    with ``data_dir`` (the PTB-XL folder it was trained from) the limits also name the statements of its
+    task that were too rare to learn, with their training counts.
     """
     from beatnet_core.data.ptbxl import fold_rotation
     from beatnet_core.train import saved_model_config, saved_train_config
@@ -336,6 +357,16 @@ def write_model_card(result: dict, run_dir, out_path, command: str, training_not
     summary = config["summary"]
     whole_beat = (" (each lead also attends to a whole-beat token: a CNN of the same design, with its own "
                   "weights, reading all 12 leads of the beat at once)" if saved_model_config(config).get("whole_beat_token") else "")
+    rare = ""
+    if data_dir is not None:
+        unlearnt = unlearnt_statements(data_dir, labels["task"], labels["labels"], splits["train"])
+        if unlearnt:
+            listed = "; ".join(f"{code}, {description}: {n} training record{'s' * (n != 1)}"
+                               for code, description, n in unlearnt)
+            example = " (a paced rhythm read as another rhythm, for instance)" if "PACE" in {r[0] for r in unlearnt} else ""
+            rare = ("\n- Labels of this task too rare here to learn (not outputs): " + listed + ". A record "
+                    f"showing one of them is still given the learnt labels that fit it best, which can be "
+                    f"wrong{example}: compare with the reference.")
     lo, hi = result["macro_auc_ci95"]
     rows = []
     for r in result["per_class"]:
@@ -401,7 +432,7 @@ Not for clinical decisions, screening or monitoring.
   lost, so voltage criteria (LVH, low voltage) are weak and hypertrophy is
   recognised from shape alone.
 - Only {len(splits['train'])} training records (about 8 % of PTB-XL): rare diagnoses are
-  unreliable or absent; labels not listed above are never predicted.
+  unreliable or absent; labels not listed above are never predicted.{rare}
 - Beat tokens need detectable QRS complexes: records where the detector finds no beat
   are refused; very noisy records give unreliable beats and predictions.
 - Attention shows what the model weighted, not why; it is not a clinical explanation.

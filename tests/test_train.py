@@ -181,6 +181,22 @@ def test_evaluate_run(small_ptbxl, data_dir, tmp_path):
         assert f"| {row['label']} |" in card
 
 
+def test_model_card_names_the_labels_too_rare_to_learn(data_dir):
+    from beatnet_core.evaluate import unlearnt_statements
+
+    rhythm = load_task(data_dir / "ptbxl", "rhythm", min_count=1, progress=False)
+    train_ids = rhythm.ecg_id[rhythm.strat_fold <= 8]
+    learnt = ["NORM", "MI", "STTC", "CD", "HYP"] + [c for c in rhythm.label_names if c not in ("PACE", "BIGU")]
+    rows = unlearnt_statements(data_dir / "ptbxl", "superdiagnostic+rhythm", learnt, train_ids)
+    assert {code for code, _, _ in rows} == {"PACE", "BIGU"}             # the two left out, no other
+    assert [n for _, _, n in rows] == sorted((n for _, _, n in rows), reverse=True)   # most frequent first
+    for code, description, n in rows:
+        column = rhythm.labels[:, rhythm.label_names.index(code)].astype(bool)
+        assert n == int((column & (rhythm.strat_fold <= 8)).sum()) < int(column.sum())   # folds 9/10 not counted
+        assert description and description != code
+    assert dict((c, d) for c, d, _ in rows)["PACE"] == "normal functioning artificial pacemaker"
+
+
 def test_cli_evaluate_writes_the_model_card(small_ptbxl, data_dir, tmp_path, capsys):
     from beatnet_core.cli import main
 
