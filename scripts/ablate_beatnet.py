@@ -64,6 +64,12 @@ VARIANTS = {
     "wbwide": ({"whole_beat_token": True, "whole_beat_width": 2}, {}, None,
                "the whole-beat CNN 2x wider (32-64-64-128 channels): more capacity where the 12 leads are "
                "read together"),
+    "wbpool": ({"whole_beat_token": True, "whole_beat_pooled": True}, {}, None,
+               "the whole-beat token's state also added to the lead-pooled beat vector: a direct path for the "
+               "12-lead reading"),
+    "beat125": ({"whole_beat_token": True, "cnn_input_stride": 2}, {}, None,
+                "the beat CNNs read 125 Hz windows (2-sample means): twice the receptive field, half the "
+                "features, half the cost"),
 }
 # Variants whose model code was removed again because they did not help; the code is in the commit named.
 REMOVED = {

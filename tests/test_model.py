@@ -44,11 +44,13 @@ def pad_to(batch: dict, n_max: int, seed: int = 1) -> dict:
     )
 
 
-@pytest.fixture(scope="module", params=[True, False], ids=["whole-beat-token", "leads-only"])
+@pytest.fixture(scope="module", params=[{}, {"whole_beat_token": False}, {"whole_beat_pooled": True},
+                                        {"cnn_input_stride": 2}],
+                ids=["whole-beat-token", "leads-only", "whole-beat-pooled", "beat-125Hz"])
 def model(request) -> BeatNet:
-    """Today's model, and the one without a whole-beat token (runs saved before it existed)."""
+    """Today's model, the one without a whole-beat token (runs saved before it existed), and two variants."""
     torch.manual_seed(0)
-    return build_model("beatnet", n_classes=5, whole_beat_token=request.param).eval()
+    return build_model("beatnet", n_classes=5, **request.param).eval()
 
 
 # --------------------------------------------------------------------------- BEAT-Net
@@ -162,7 +164,8 @@ def test_returned_attention_is_the_attention_used(model):
     hooks = [model.temporal.pool.register_forward_hook(keep("beat_pool")),
              model.spatial.pool.register_forward_hook(keep("lead_pool")),
              model.temporal.register_forward_hook(keep("temporal")),
-             model.temporal.blocks[0].attn.register_forward_hook(keep("rhythm_attn"))]
+             model.temporal.blocks[0].attn.register_forward_hook(keep("rhythm_attn")),
+             model.spatial.ln_f.register_forward_hook(keep("lead_states"))]
     try:
         with torch.no_grad():
             logits, attn = model(**batch)
@@ -180,6 +183,8 @@ def test_returned_attention_is_the_attention_used(model):
     # lead attention: each beat vector fed to the rhythm encoder is sum_l a_l h_l
     lead_states = seen["lead_pool"][0][0]                                    # (M, L, D)
     beat_vectors = (lead_attn[real].unsqueeze(-1) * lead_states).sum(1)      # (M, D)
+    if model.config.whole_beat_pooled:   # ... plus the whole-beat token's own state (that variant only)
+        beat_vectors = beat_vectors + seen["lead_states"][1][:, -1]
     torch.testing.assert_close(seen["temporal"][0][0][real], beat_vectors)
 
     # rhythm attention: the layer's output is proj(weights @ values)

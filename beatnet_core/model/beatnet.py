@@ -49,7 +49,8 @@ class BeatNetConfig:
 
     #: Fields added after runs had been saved without them, with the value such
     #: runs were trained with (:func:`beatnet_core.train.load_run` fills them in).
-    legacy_values: ClassVar[dict] = {"whole_beat_token": False, "whole_beat_width": 1}
+    legacy_values: ClassVar[dict] = {"whole_beat_token": False, "whole_beat_width": 1, "whole_beat_pooled": False,
+                                      "cnn_input_stride": 1}
 
     n_classes: int = 5
     n_leads: int = 12
@@ -60,6 +61,8 @@ class BeatNetConfig:
     n_spatial_layers: int = 1           # transformer blocks across the leads of one beat
     whole_beat_token: bool = True       # leads also attend to a 12-lead CNN token of the whole beat (not pooled)
     whole_beat_width: int = 1           # channels of the whole-beat CNN, times cnn_channels
+    whole_beat_pooled: bool = False     # the whole-beat token's state is also added to the pooled beat vector
+    cnn_input_stride: int = 1           # beat CNNs read windows average-pooled by this (2: 125 Hz)
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
     cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
@@ -202,6 +205,7 @@ class BeatEncoder(nn.Module):
 
     def __init__(self, config: BeatNetConfig, in_channels: int = 1, width: int = 1):
         super().__init__()
+        self.input_stride = config.cnn_input_stride
         layers, c_in = [], in_channels
         for c_out, k in zip((width * c for c in config.cnn_channels), config.cnn_kernels):
             layers += [nn.Conv1d(c_in, c_out, k, stride=2, padding=k // 2, bias=False),
@@ -209,15 +213,19 @@ class BeatEncoder(nn.Module):
             c_in = c_out
         self.convs = nn.Sequential(*layers)
         with torch.no_grad():
-            n_flat = self.convs(torch.zeros(2, in_channels, config.token_len)).numel() // 2
+            n_flat = self.convs(self._pool(torch.zeros(2, in_channels, config.token_len))).numel() // 2
         self.proj = nn.Linear(n_flat, config.d_model)
 
     def forward(self, windows: torch.Tensor) -> torch.Tensor:
         # windows: (K, T) or (K, C_in, T) -> (K, D)
         if windows.dim() == 2:
             windows = windows.unsqueeze(1)
-        h = self.convs(windows)                   # (K, C, T/16)
+        h = self.convs(self._pool(windows))       # (K, C, T/16/stride)
         return self.proj(h.flatten(1))
+
+    def _pool(self, windows: torch.Tensor) -> torch.Tensor:
+        # the signal is band-limited to 40 Hz: a 2-sample mean (125 Hz) loses little of it
+        return F.avg_pool1d(windows, self.input_stride, ceil_mode=True) if self.input_stride > 1 else windows
 
 
 # --------------------------------------------------------------------------- 2. space
@@ -247,6 +255,7 @@ class SpatialEncoder(nn.Module):
             for _ in range(config.n_spatial_layers))
         self.ln_f = nn.LayerNorm(config.d_model)
         self.pool = AttentionPool(config.d_model)
+        self.whole_beat_pooled = config.whole_beat_token and config.whole_beat_pooled
 
     def forward(self, leads: torch.Tensor, lead_mask: torch.Tensor, whole_beat: torch.Tensor | None = None):
         # leads: (M, L, D) one row per real beat; lead_mask: (M, L)
@@ -260,7 +269,10 @@ class SpatialEncoder(nn.Module):
         for block in self.blocks:
             x, w = block(x, attend_mask)
             spatial_attention.append(w)                                # (M, H, L', L')
-        beat, lead_attention = self.pool(self.ln_f(x[:, :L]), lead_mask)   # (M, D), (M, L)
+        states = self.ln_f(x)                                          # (M, L', D)
+        beat, lead_attention = self.pool(states[:, :L], lead_mask)     # (M, D), (M, L)
+        if self.whole_beat_pooled and whole_beat is not None:          # a beat with no usable lead stays 0
+            beat = beat + states[:, L] * lead_mask.any(dim=1, keepdim=True)
         return beat, lead_attention, spatial_attention
 
 
