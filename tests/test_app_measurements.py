@@ -72,6 +72,24 @@ def test_bundled_samples_are_flagged_as_a_cardiologist_would(key, expect):
         assert flags[name] == flag, (name, flags)
 
 
+def test_teaching_cases_rhythm_agrees_with_the_measured_rate():
+    """A case that teaches sinus tachycardia / bradycardia / rhythm must have the rate that defines it."""
+    from app import cases
+
+    # sinus bradycardia: < 60 bpm traditionally, < 50 bpm in the 2018 ACC/AHA/HRS bradycardia guideline, so
+    # a sinus rhythm case may sit at 50-60 bpm (00175, PTB-XL's SR at 55 bpm); tachycardia is > 100 in both
+    allowed = {"Sinus tachycardia": (100, 300), "Sinus bradycardia": (0, 60), "Sinus rhythm": (50, 100)}
+    checked = 0
+    for case in cases.CASES:
+        for finding in set(case.findings) & set(allowed):
+            ecg = load_ecg(SAMPLES / f"{case.key}.hea")
+            rate = {m.name: m for m in M.measure(ecg, detect_qrs(ecg))}["Heart rate"].value
+            low, high = allowed[finding]
+            assert low <= rate <= high, (case.key, finding, rate)
+            checked += 1
+    assert checked >= 5
+
+
 def _ecg(x, fs=500.0, names=("I", "II")):
     return make_ecg(np.asarray(x, np.float32), fs, list(names), source="synthetic")
 
