@@ -154,6 +154,19 @@ def test_ludb_mapping_counts_on_the_real_csv(ludb_diagnoses, data_dir):
     assert np.array_equal(y, from_headers)
 
 
+def test_ludb_sinus_tachycardia_records_are_under_100_bpm(ludb_diagnoses, data_dir):
+    """What the STACH mapping note and the ludb_188 teaching case state, from LUDB's own QRS marks (lead II)."""
+    import wfdb
+
+    y = ludb_targets(ludb_diagnoses, ["STACH"], "all")[:, 0]
+    rates = []
+    for record in np.array(list(ludb_diagnoses))[y == 1]:       # rows follow the dict
+        ann = wfdb.rdann(str(data_dir / "ludb" / "data" / str(record)), "ii")
+        qrs = ann.sample[np.array(ann.symbol) == "N"]
+        rates.append(60 * 500 / np.diff(qrs).mean())
+    assert len(rates) == 4 and all(89.5 <= r < 93.5 for r in rates), rates
+
+
 def test_ludb_superclasses(ludb_diagnoses):
     y = ludb_targets(ludb_diagnoses, ["CD", "HYP", "MI", "STTC", "NORM"], "superdiagnostic")
     assert (y[:, 4] == -1).all()                        # NORM: no LUDB counterpart
