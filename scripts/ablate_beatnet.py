@@ -64,6 +64,9 @@ VARIANTS = {
     "wbwide": ({"whole_beat_token": True, "whole_beat_width": 2}, {}, None,
                "the whole-beat CNN 2x wider (32-64-64-128 channels): more capacity where the 12 leads are "
                "read together"),
+    "reseed": ({"whole_beat_token": True}, {"seed": 1}, None,
+               "today's BEAT-Net unchanged, trained with seed 1 (laid out as seed 0): how far two seeds of the "
+               "same model differ in these comparisons"),
     "wbpool": ({"whole_beat_token": True, "whole_beat_pooled": True}, {}, None,
                "the whole-beat token's state also added to the lead-pooled beat vector: a direct path for the "
                "12-lead reading"),
