@@ -365,7 +365,7 @@ def write_model_card(result: dict, run_dir, out_path, command: str, training_not
                                for code, description, n in unlearnt)
             example = " (a paced rhythm read as another rhythm, for instance)" if "PACE" in {r[0] for r in unlearnt} else ""
             rare = ("\n- Labels of this task too rare here to learn (not outputs): " + listed + ". A record "
-                    f"showing one of them is still given the learnt labels that fit it best, which can be "
+                    "showing one of them is still given the learnt labels that fit it best, which can be "
                     f"wrong{example}: compare with the reference.")
     lo, hi = result["macro_auc_ci95"]
     rows = []
