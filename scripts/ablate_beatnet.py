@@ -70,6 +70,9 @@ VARIANTS = {
     "wbpool": ({"whole_beat_token": True, "whole_beat_pooled": True}, {}, None,
                "the whole-beat token's state also added to the lead-pooled beat vector: a direct path for the "
                "12-lead reading"),
+    "wbitem": ({"whole_beat_token": True, "whole_beat_item": True}, {}, None,
+               "the whole-beat token pooled as a 13th item of the lead attention: the beat vector is still a "
+               "weighted sum whose weights are shown"),
     "beat125": ({"whole_beat_token": True, "cnn_input_stride": 2}, {}, None,
                 "the beat CNNs read 125 Hz windows (2-sample means): twice the receptive field, half the "
                 "features, half the cost"),

@@ -45,8 +45,8 @@ def pad_to(batch: dict, n_max: int, seed: int = 1) -> dict:
 
 
 @pytest.fixture(scope="module", params=[{}, {"whole_beat_token": False}, {"whole_beat_pooled": True},
-                                        {"cnn_input_stride": 2}],
-                ids=["whole-beat-token", "leads-only", "whole-beat-pooled", "beat-125Hz"])
+                                        {"cnn_input_stride": 2}, {"whole_beat_item": True}],
+                ids=["whole-beat-token", "leads-only", "whole-beat-pooled", "beat-125Hz", "whole-beat-item"])
 def model(request) -> BeatNet:
     """Today's model, the one without a whole-beat token (runs saved before it existed), and two variants."""
     torch.manual_seed(0)
@@ -182,9 +182,12 @@ def test_returned_attention_is_the_attention_used(model):
 
     # lead attention: each beat vector fed to the rhythm encoder is sum_l a_l h_l
     lead_states = seen["lead_pool"][0][0]                                    # (M, L, D)
-    beat_vectors = (lead_attn[real].unsqueeze(-1) * lead_states).sum(1)      # (M, D)
+    beat_vectors = (lead_attn[real].unsqueeze(-1) * lead_states[:, :lead_attn.shape[-1]]).sum(1)   # (M, D)
     if model.config.whole_beat_pooled:   # ... plus the whole-beat token's own state (that variant only)
         beat_vectors = beat_vectors + seen["lead_states"][1][:, -1]
+    if model.config.whole_beat_item:     # ... pooled with the whole-beat token, whose weight is returned apart
+        whole = attn["whole_beat_attention"][real].unsqueeze(-1)                    # (M, 1)
+        beat_vectors = (1 - whole) * beat_vectors + whole * lead_states[:, -1]
     torch.testing.assert_close(seen["temporal"][0][0][real], beat_vectors)
 
     # rhythm attention: the layer's output is proj(weights @ values)

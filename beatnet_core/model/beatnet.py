@@ -50,7 +50,7 @@ class BeatNetConfig:
     #: Fields added after runs had been saved without them, with the value such
     #: runs were trained with (:func:`beatnet_core.train.load_run` fills them in).
     legacy_values: ClassVar[dict] = {"whole_beat_token": False, "whole_beat_width": 1, "whole_beat_pooled": False,
-                                      "cnn_input_stride": 1}
+                                      "cnn_input_stride": 1, "whole_beat_item": False}
 
     n_classes: int = 5
     n_leads: int = 12
@@ -62,6 +62,7 @@ class BeatNetConfig:
     whole_beat_token: bool = True       # leads also attend to a 12-lead CNN token of the whole beat (not pooled)
     whole_beat_width: int = 1           # channels of the whole-beat CNN, times cnn_channels
     whole_beat_pooled: bool = False     # the whole-beat token's state is also added to the pooled beat vector
+    whole_beat_item: bool = False       # the whole-beat token is one more item of the lead-attention pool
     cnn_input_stride: int = 1           # beat CNNs read windows average-pooled by this (2: 125 Hz)
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
@@ -256,6 +257,7 @@ class SpatialEncoder(nn.Module):
         self.ln_f = nn.LayerNorm(config.d_model)
         self.pool = AttentionPool(config.d_model)
         self.whole_beat_pooled = config.whole_beat_token and config.whole_beat_pooled
+        self.whole_beat_item = config.whole_beat_token and config.whole_beat_item
 
     def forward(self, leads: torch.Tensor, lead_mask: torch.Tensor, whole_beat: torch.Tensor | None = None):
         # leads: (M, L, D) one row per real beat; lead_mask: (M, L)
@@ -270,6 +272,9 @@ class SpatialEncoder(nn.Module):
             x, w = block(x, attend_mask)
             spatial_attention.append(w)                                # (M, H, L', L')
         states = self.ln_f(x)                                          # (M, L', D)
+        if self.whole_beat_item and whole_beat is not None:   # pooled with the leads: weights (M, L + 1)
+            beat, pool_weights = self.pool(states, attend_mask)
+            return beat, pool_weights, spatial_attention
         beat, lead_attention = self.pool(states[:, :L], lead_mask)     # (M, D), (M, L)
         if self.whole_beat_pooled and whole_beat is not None:          # a beat with no usable lead stays 0
             beat = beat + states[:, L] * lead_mask.any(dim=1, keepdim=True)
@@ -451,6 +456,10 @@ class BeatNet(nn.Module):
             joint = tokens[beat_mask].to(dtype).masked_fill(~beat_lead_mask.unsqueeze(-1), 0.0)  # (M, L, T)
             whole_beat = self.whole_beat_encoder(joint).to(dtype)                        # (M, D)
         beat_vectors, lead_attn, spatial_attn = self.spatial(lead_features[beat_mask], beat_lead_mask, whole_beat)
+        whole_attn = None
+        if lead_attn.shape[1] > L:   # the whole-beat item's weight apart; the leads' renormalised to sum to 1
+            whole_attn = lead_attn[:, L]
+            lead_attn = lead_attn[:, :L] / lead_attn[:, :L].sum(dim=-1, keepdim=True).clamp_min(1e-12)
         beats = lead_features.new_zeros(B, N, D)
         beats[beat_mask] = beat_vectors.to(dtype)                                # (B, N, D)
         lead_attention = lead_features.new_zeros(B, N, L)
@@ -471,4 +480,6 @@ class BeatNet(nn.Module):
             "beat_attention": beat_attention,
             "temporal_attention": temporal_attention,
             "spatial_attention": spatial_attention,
+            **({} if whole_attn is None else {"whole_beat_attention": lead_features.new_zeros(B, N).index_put(
+                (beat_mask.nonzero(as_tuple=True)), whole_attn.to(dtype))}),
         }
