@@ -61,9 +61,6 @@ VARIANTS = {
     "noaug": ({}, {"precision": "bf16", "augment": False}, None,
               "no beat sub-sequence crops or token noise: what the augmentation brings (bf16)"),
     # changes to today's BEAT-Net (whole-beat token on), float32 as the benchmark, cross-validated
-    "wbwide": ({"whole_beat_token": True, "whole_beat_width": 2}, {}, None,
-               "the whole-beat CNN 2x wider (32-64-64-128 channels): more capacity where the 12 leads are "
-               "read together"),
     "reseed": ({"whole_beat_token": True}, {"seed": 1}, None,
                "today's BEAT-Net unchanged, trained with seed 1 (laid out as seed 0): how far two seeds of the "
                "same model differ in these comparisons"),
@@ -73,9 +70,6 @@ VARIANTS = {
     "wbitem": ({"whole_beat_token": True, "whole_beat_item": True}, {}, None,
                "the whole-beat token pooled as a 13th item of the lead attention: the beat vector is still a "
                "weighted sum whose weights are shown"),
-    "beat125": ({"whole_beat_token": True, "cnn_input_stride": 2}, {}, None,
-                "the beat CNNs read 125 Hz windows (2-sample means): twice the receptive field, half the "
-                "features, half the cost"),
 }
 # Variants whose model code was removed again because they did not help; the code is in the commit named.
 REMOVED = {
@@ -89,6 +83,10 @@ REMOVED = {
     # a change to today's BEAT-Net (whole-beat token on), float32, cross-validated on folds 1-4
     "median": "the head also reads the record's median beat (a denoised template, as computerised readers "
               "measure median complexes) (code at c2e6f98)",
+    "wbwide": "the whole-beat CNN 2x wider (32-64-64-128 channels): more capacity where the 12 leads are read "
+              "together (code at 903589b)",
+    "beat125": "the beat CNNs read 125 Hz windows (2-sample means): twice the receptive field, half the features, "
+               "half the cost (code at a1a907f)",
 }
 RESULTS = Path("runs/ablation/results.jsonl")
 

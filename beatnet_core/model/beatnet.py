@@ -49,8 +49,11 @@ class BeatNetConfig:
 
     #: Fields added after runs had been saved without them, with the value such
     #: runs were trained with (:func:`beatnet_core.train.load_run` fills them in).
-    legacy_values: ClassVar[dict] = {"whole_beat_token": False, "whole_beat_width": 1, "whole_beat_pooled": False,
-                                      "cnn_input_stride": 1, "whole_beat_item": False}
+    legacy_values: ClassVar[dict] = {"whole_beat_token": False, "whole_beat_pooled": False, "whole_beat_item": False}
+    #: Fields of variants that were tried and removed again (reports/ptbxl.md; the code is in
+    #: ``scripts/ablate_beatnet.py``'s REMOVED commits), with the value that means "off": a saved run
+    #: carrying one at that value is today's model; at any other value it is refused.
+    retired_values: ClassVar[dict] = {"median_beat": False, "whole_beat_width": 1, "cnn_input_stride": 1}
 
     n_classes: int = 5
     n_leads: int = 12
@@ -60,10 +63,8 @@ class BeatNetConfig:
     n_layers: int = 2                   # temporal (rhythm) transformer blocks
     n_spatial_layers: int = 1           # transformer blocks across the leads of one beat
     whole_beat_token: bool = True       # leads also attend to a 12-lead CNN token of the whole beat (not pooled)
-    whole_beat_width: int = 1           # channels of the whole-beat CNN, times cnn_channels
     whole_beat_pooled: bool = False     # the whole-beat token's state is also added to the pooled beat vector
     whole_beat_item: bool = False       # the whole-beat token is one more item of the lead-attention pool
-    cnn_input_stride: int = 1           # beat CNNs read windows average-pooled by this (2: 125 Hz)
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
     cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
@@ -89,10 +90,15 @@ class BeatNetConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "BeatNetConfig":
         known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
+        retired = {k: v for k, v in d.items() if k not in known and k in cls.retired_values}
+        changed = {k: v for k, v in retired.items() if v != cls.retired_values[k]}
+        if changed:
+            raise TypeError(f"BeatNetConfig fields of a removed variant, not off: {changed} "
+                            "(see REMOVED in scripts/ablate_beatnet.py for the commit with its code)")
+        unknown = set(d) - known - set(retired)
         if unknown:
             raise TypeError(f"unknown BeatNetConfig fields: {sorted(unknown)}")
-        return cls(**d)
+        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 # --------------------------------------------------------------------------- helpers
@@ -204,29 +210,24 @@ class BeatEncoder(nn.Module):
     backward) cost as much as the convolutions.
     """
 
-    def __init__(self, config: BeatNetConfig, in_channels: int = 1, width: int = 1):
+    def __init__(self, config: BeatNetConfig, in_channels: int = 1):
         super().__init__()
-        self.input_stride = config.cnn_input_stride
         layers, c_in = [], in_channels
-        for c_out, k in zip((width * c for c in config.cnn_channels), config.cnn_kernels):
+        for c_out, k in zip(config.cnn_channels, config.cnn_kernels):
             layers += [nn.Conv1d(c_in, c_out, k, stride=2, padding=k // 2, bias=False),
                        nn.BatchNorm1d(c_out), nn.ReLU(inplace=True)]
             c_in = c_out
         self.convs = nn.Sequential(*layers)
         with torch.no_grad():
-            n_flat = self.convs(self._pool(torch.zeros(2, in_channels, config.token_len))).numel() // 2
+            n_flat = self.convs(torch.zeros(2, in_channels, config.token_len)).numel() // 2
         self.proj = nn.Linear(n_flat, config.d_model)
 
     def forward(self, windows: torch.Tensor) -> torch.Tensor:
         # windows: (K, T) or (K, C_in, T) -> (K, D)
         if windows.dim() == 2:
             windows = windows.unsqueeze(1)
-        h = self.convs(self._pool(windows))       # (K, C, T/16/stride)
+        h = self.convs(windows)                   # (K, C, T/16)
         return self.proj(h.flatten(1))
-
-    def _pool(self, windows: torch.Tensor) -> torch.Tensor:
-        # the signal is band-limited to 40 Hz: a 2-sample mean (125 Hz) loses little of it
-        return F.avg_pool1d(windows, self.input_stride, ceil_mode=True) if self.input_stride > 1 else windows
 
 
 # --------------------------------------------------------------------------- 2. space
@@ -375,8 +376,7 @@ class BeatNet(nn.Module):
         super().__init__()
         self.config = config
         self.beat_encoder = BeatEncoder(config)
-        self.whole_beat_encoder = (BeatEncoder(config, config.n_leads, config.whole_beat_width)
-                                   if config.whole_beat_token else None)
+        self.whole_beat_encoder = BeatEncoder(config, config.n_leads) if config.whole_beat_token else None
         self.spatial = SpatialEncoder(config)
         self.temporal = TemporalEncoder(config)
         self.head = nn.Sequential(nn.LayerNorm(config.d_model), nn.Dropout(config.dropout),
