@@ -19,6 +19,8 @@ Variants whose code was removed again (``REMOVED``) name the commit that has it.
     python scripts/ablate_beatnet.py VARIANT --test-folds 1 2 3 4   # a variant cross-validated (one run per fold)
     python scripts/ablate_beatnet.py --compare runs/benchmark/superdiagnostic runs/ablation/VARIANT \
         --test-folds 1 2 3 4 --seeds 1       # ... paired with the benchmark's runs of the same folds
+    python scripts/ablate_beatnet.py --compare runs/benchmark/superdiagnostic runs/ablation/VARIANT \
+        --before-model inception1d --test-folds 1 2 3 4 --seeds 1   # ... or with a CNN's runs
 
 Single seeds: differences under ~0.01 macro-AUC are within seed-to-seed noise
 (the benchmark's sd over 3 seeds is 0.004, per class up to 0.01-0.02).
@@ -254,8 +256,11 @@ def subsequence_eval(data: str, runs_dir: str = "runs/benchmark/superdiagnostic"
     return "\n".join(lines)
 
 
-def compare_versions(data: str, task: str, before: str, after: str, seeds=(0, 1, 2), test_folds=(10,)) -> str:
+def compare_versions(data: str, task: str, before: str, after: str, seeds=(0, 1, 2), test_folds=(10,),
+                     before_model: str = "beatnet") -> str:
     """BEAT-Net's runs in ``after`` against those in ``before`` (same task, seeds paired).
+
+    ``before_model``: the model whose runs in ``before`` are read (a benchmark CNN: the variant against it).
 
     Each folder holds runs laid out as the benchmark's (``beatnet[_fold<k>]_seed<s>``).
     The paired difference of test macro-AUC (the benchmark's own comparison:
@@ -272,8 +277,8 @@ def compare_versions(data: str, task: str, before: str, after: str, seeds=(0, 1,
 
     ds = load_task(data, task, 10, progress=False)
 
-    def scored(folder: str, split: str, seed: int) -> dict:
-        parts = [evaluate_run(benchmark_run_dir(Path(folder).parent, Path(folder).name, "beatnet", seed, fold),
+    def scored(folder: str, split: str, seed: int, model: str = "beatnet") -> dict:
+        parts = [evaluate_run(benchmark_run_dir(Path(folder).parent, Path(folder).name, model, seed, fold),
                               None, split, n_boot=10, progress=False, dataset=ds, keep_scores=True)
                  for fold in test_folds]
         groups = np.concatenate([np.full(len(r["y_true"]), fold) for r, fold in zip(parts, test_folds)])
@@ -282,8 +287,9 @@ def compare_versions(data: str, task: str, before: str, after: str, seeds=(0, 1,
                 "scores": np.concatenate([r["scores"] for r in parts]),
                 "groups": groups if len(test_folds) > 1 else None}   # one fold: the single-split comparison
 
-    res = {(name, split): [scored(folder, split, s) for s in seeds]
-           for name, folder in (("before", before), ("after", after)) for split in ("val", "test")}
+    res = {(name, split): [scored(folder, split, s, model) for s in seeds]
+           for name, folder, model in (("before", before, before_model), ("after", after, "beatnet"))
+           for split in ("val", "test")}
     labels = res["after", "test"][0]["labels"]
     if any(r["labels"] != labels for r in res["before", "test"]):
         raise ValueError(f"{before} and {after} were trained on different labels")
@@ -352,6 +358,8 @@ def main(argv=None) -> int:
     p.add_argument("--compare", nargs=2, metavar=("BEFORE_DIR", "AFTER_DIR"),
                    help="two benchmark run folders of one task: BEAT-Net after minus before, paired, and per class")
     p.add_argument("--task", default="superdiagnostic", help="task of the --compare runs")
+    p.add_argument("--before-model", default="beatnet", choices=["beatnet", "xresnet1d101", "inception1d"],
+                   help="--compare: the model of the BEFORE_DIR runs (a CNN: the BEAT-Net version against it)")
     p.add_argument("--ludb", nargs="+", metavar="NAME=DIR[,DIR...]",
                    help="superdiagnostic AUC on LUDB of groups of runs (e.g. reference vs variant seeds)")
     args = p.parse_args(argv)
@@ -372,7 +380,7 @@ def main(argv=None) -> int:
         print(subsequence_eval(args.data, args.runs_dir))
     if args.compare:
         print(compare_versions(args.data, args.task, *args.compare, seeds=tuple(range(args.seeds)),
-                               test_folds=tuple(args.test_folds or [10])))
+                               test_folds=tuple(args.test_folds or [10]), before_model=args.before_model))
     if args.ludb:
         groups = dict(g.split("=", 1) for g in args.ludb)
         print(ludb_check(str(Path(args.data).parent), {k: v.split(",") for k, v in groups.items()}))

@@ -312,6 +312,12 @@ def test_ablation_compare_pairs_two_versions_over_held_out_folds(every_fold, dat
     same = ablate.compare_versions(str(data_dir / "ptbxl"), "superdiagnostic", str(before), str(before),
                                    seeds=(0,), test_folds=(3, 7))
     assert "after minus before +0.0000 (95% CI +0.0000 to +0.0000" in same
+    # --before-model: the BEFORE runs are another model's (a CNN); here the seed-1 runs filed under that name
+    for fold in (3, 7):
+        shutil.copytree(before / f"beatnet_fold{fold}_seed1", before / f"xresnet1d101_fold{fold}_seed0")
+    against = ablate.compare_versions(str(data_dir / "ptbxl"), "superdiagnostic", str(before), str(before),
+                                      seeds=(0,), test_folds=(3, 7), before_model="xresnet1d101")
+    assert f"after minus before {seed0 - seed1:+.4f}" in against and f"| test | before | {seed1:.4f} |" in against
 
 
 def test_metrics_match_scikit_learn():
