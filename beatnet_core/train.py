@@ -407,7 +407,8 @@ def finished_with(run_dir, cfg: TrainConfig, ignore=("threads",)) -> dict | None
     saved = json.loads(path.read_text())
     have = saved_train_config(saved)
     want = json.loads(json.dumps(asdict(cfg)))
-    same = all(have.get(k) == v for k, v in want.items() if k not in ignore)
+    # model_overrides are compared as the model they make (below): {"dropout": 0.1} is the default model
+    same = all(have.get(k) == v for k, v in want.items() if k not in ignore and k != "model_overrides")
     # the model's own defaults may have changed since the run was saved (e.g. a new BEAT-Net stage)
     have_model = saved_model_config(saved)
     want_model = model_config_of(cfg.model, have_model["n_classes"], cfg.model_overrides)

@@ -134,6 +134,12 @@ def test_finished_with_matches_configs_and_reads_older_runs(small_ptbxl, tmp_pat
     path.write_text(json.dumps(saved))
     assert finished_with(tmp_path / "run", cfg) == summary
     assert finished_with(tmp_path / "run", TrainConfig(**{**cfg.__dict__, "precision": "bf16"})) is None
+    # overrides are compared as the model they make: a run with an override equal to the default is the same run
+    # (a variant's run taken into the benchmark once that variant became the default)
+    assert finished_with(tmp_path / "run", TrainConfig(**{**cfg.__dict__, "model_overrides": {"dropout": 0.1}})) \
+        == summary
+    assert finished_with(tmp_path / "run", TrainConfig(**{**cfg.__dict__, "model_overrides": {"dropout": 0.2}})) \
+        is None
 
 
 def test_runs_saved_before_the_whole_beat_token_load_without_it(small_ptbxl, tmp_path):
