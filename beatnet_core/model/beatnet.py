@@ -247,6 +247,12 @@ class SpatialEncoder(nn.Module):
     CNN over the 12 leads stacked as channels) gives the leads that view: they
     attend to it, it is not pooled. It was added for the conduction (CD) gap
     to the CNNs; the evidence and its caveats are in reports/ptbxl.md.
+
+    Two variants of that choice, off by default (reports/ptbxl.md, "Sixth
+    round"): ``whole_beat_pooled`` adds the token's final state to the pooled
+    beat vector (more accurate cross-validated, but the lead attention then
+    weighs only part of the beat vector); ``whole_beat_item`` pools it as a
+    13th item, its weight returned as ``whole_beat_attention`` (no gain).
     """
 
     def __init__(self, config: BeatNetConfig):
