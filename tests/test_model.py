@@ -96,6 +96,8 @@ def test_config_round_trips_through_json(model):
     rebuilt.load_state_dict(model.state_dict())     # same architecture, same parameter names
     with pytest.raises(TypeError):
         build_model("beatnet", n_classes=3, not_a_field=1)
+    with pytest.raises(ValueError, match="two alternatives"):
+        BeatNetConfig(whole_beat_pooled=True, whole_beat_item=True)
 
 
 def test_config_of_a_removed_variant_loads_only_when_that_variant_was_off():

@@ -83,6 +83,8 @@ class BeatNetConfig:
             raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
         if len(self.cnn_channels) != len(self.cnn_kernels):
             raise ValueError("cnn_channels and cnn_kernels must have the same length")
+        if self.whole_beat_pooled and self.whole_beat_item:
+            raise ValueError("whole_beat_pooled and whole_beat_item are two alternatives; choose one")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -481,11 +483,13 @@ class BeatNet(nn.Module):
 
         # 4. multi-label head
         logits = self.head(record)                                               # (B, n_classes)
-        return logits, {
+        attention = {
             "lead_attention": lead_attention,
             "beat_attention": beat_attention,
             "temporal_attention": temporal_attention,
             "spatial_attention": spatial_attention,
-            **({} if whole_attn is None else {"whole_beat_attention": lead_features.new_zeros(B, N).index_put(
-                (beat_mask.nonzero(as_tuple=True)), whole_attn.to(dtype))}),
         }
+        if whole_attn is not None:                                               # (B, N), 0 on padding
+            attention["whole_beat_attention"] = lead_features.new_zeros(B, N)
+            attention["whole_beat_attention"][beat_mask] = whole_attn.to(dtype)
+        return logits, attention
