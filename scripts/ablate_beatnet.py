@@ -72,6 +72,9 @@ VARIANTS = {
     "wbitem": ({"whole_beat_token": True, "whole_beat_item": True}, {}, None,
                "the whole-beat token pooled as a 13th item of the lead attention: the beat vector is still a "
                "weighted sum whose weights are shown"),
+    "wbgate": ({"whole_beat_token": True, "whole_beat_pooled": True, "whole_beat_gate": True}, {}, None,
+               "wbpool with the added whole-beat state times tanh(g), one learned number from 0: the path opens "
+               "only as far as training finds it useful (rhythm lost with the full path)"),
 }
 # Variants whose model code was removed again because they did not help; the code is in the commit named.
 REMOVED = {
@@ -93,14 +96,19 @@ REMOVED = {
 RESULTS = Path("runs/ablation/results.jsonl")
 
 
-def run_variant(name: str, data: str, seed: int, epochs: int, threads: int, test_fold: int | None = None) -> dict:
+def run_variant(name: str, data: str, seed: int, epochs: int, threads: int, test_fold: int | None = None,
+                task: str = "superdiagnostic") -> dict:
     """Train and score one variant.
 
     ``test_fold`` None: the classic fold-10 ablation, ``runs/ablation/<name>_seed<s>``.
     A fold number: that fold held out, the run laid out as the benchmark's
     (``runs/ablation/<name>/beatnet[_fold<k>]_seed<s>``) so that ``--compare``
-    pairs it with the benchmark's run of the same fold and seed.
+    pairs it with the benchmark's run of the same fold and seed. Another
+    ``task`` than superdiagnostic (a fold number needed):
+    ``runs/ablation/<name>_tasks/<task>/beatnet[_fold<k>]_seed<s>``.
     """
+    if task != "superdiagnostic" and test_fold is None:
+        raise ValueError("a variant on another task is run with --test-folds (laid out as the benchmark's)")
     import beatnet_core.tokenizer as tokenizer
 
     model_over, train_over, pre_s, _ = VARIANTS[name]
@@ -111,7 +119,7 @@ def run_variant(name: str, data: str, seed: int, epochs: int, threads: int, test
     from beatnet_core.evaluate import benchmark_run_dir, evaluate_run
     from beatnet_core.train import TrainConfig, load_task, train
 
-    ds = load_task(data, "superdiagnostic", TrainConfig.min_count, progress=True)
+    ds = load_task(data, task, TrainConfig.min_count, progress=True)
     # every variant was measured against the model as it was before the whole-beat token (the
     # `wholebeat` variant, since adopted as the default): keep them comparable when re-run
     over = {"whole_beat_token": False, **model_over}
@@ -119,13 +127,14 @@ def run_variant(name: str, data: str, seed: int, epochs: int, threads: int, test
     if token_len != 176:
         over["token_len"] = token_len
     # a variant's own epoch count (e.g. ep40) wins over --epochs
-    cfg = TrainConfig(**{"model": "beatnet", "task": "superdiagnostic", "epochs": epochs, "seed": seed,
+    cfg = TrainConfig(**{"model": "beatnet", "task": task, "epochs": epochs, "seed": seed,
                          "threads": threads, "test_fold": test_fold or 10, "model_overrides": over, **train_over})
     out = (Path("runs/ablation") / f"{name}_seed{seed}" if test_fold is None
-           else benchmark_run_dir("runs/ablation", name, "beatnet", seed, test_fold))
+           else benchmark_run_dir("runs/ablation", name, "beatnet", seed, test_fold) if task == "superdiagnostic"
+           else benchmark_run_dir(f"runs/ablation/{name}_tasks", task, "beatnet", seed, test_fold))
     summary = train(cfg, data, out, progress=True, dataset=ds)
     result = evaluate_run(out, data, "test", n_boot=10, progress=False, dataset=ds)
-    row = {"name": name, "seed": seed, "model_overrides": over, "train_overrides": train_over,
+    row = {"name": name, "task": task, "seed": seed, "model_overrides": over, "train_overrides": train_over,
            "test_fold": cfg.test_fold, "window_pre_s": tokenizer.PRE_R_S,
            "val": summary["val_macro_auc"], "best_epoch": summary["best_epoch"],
            "seconds": summary["train_seconds"], "threads": threads, "params": summary["n_parameters"],
@@ -143,7 +152,7 @@ def table(rows: list[dict]) -> str:
              + " | ".join(labels) + " |", "|---|---|---|---|---|---|" + "---|" * len(labels)]
     by_name: dict[str, list[dict]] = {}
     for r in rows:   # the table is fold 10's; other held-out folds are read with --compare
-        if r.get("test_fold", 10) == 10:
+        if r.get("test_fold", 10) == 10 and r.get("task", "superdiagnostic") == "superdiagnostic":
             by_name.setdefault(r["name"], []).append(r)
     for name, runs in by_name.items():
         what = VARIANTS[name][3] if name in VARIANTS else REMOVED.get(name, name)
@@ -357,7 +366,8 @@ def main(argv=None) -> int:
                    help="--cd-subclasses, --compare: seeds 0..N-1 of the runs read")
     p.add_argument("--compare", nargs=2, metavar=("BEFORE_DIR", "AFTER_DIR"),
                    help="two benchmark run folders of one task: BEAT-Net after minus before, paired, and per class")
-    p.add_argument("--task", default="superdiagnostic", help="task of the --compare runs")
+    p.add_argument("--task", default="superdiagnostic",
+                   help="task of the variants' runs (another than superdiagnostic: with --test-folds) and of --compare")
     p.add_argument("--before-model", default="beatnet", choices=["beatnet", "xresnet1d101", "inception1d"],
                    help="--compare: the model of the BEFORE_DIR runs (a CNN: the BEAT-Net version against it)")
     p.add_argument("--ludb", nargs="+", metavar="NAME=DIR[,DIR...]",
@@ -368,7 +378,7 @@ def main(argv=None) -> int:
         p.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
     for name in args.variants:
         for fold in args.test_folds or [None]:
-            row = run_variant(name, args.data, args.seed, args.epochs, args.threads, fold)
+            row = run_variant(name, args.data, args.seed, args.epochs, args.threads, fold, args.task)
             print(f"{name} test fold {fold}: val {row['val']:.4f}, test {row['test']:.4f}", file=sys.stderr)
     if args.table:
         rows = [json.loads(line) for line in RESULTS.read_text().splitlines()] if RESULTS.is_file() else []

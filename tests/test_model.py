@@ -6,6 +6,7 @@ learn from ECGs (that is measured on the real data elsewhere).
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -45,12 +46,16 @@ def pad_to(batch: dict, n_max: int, seed: int = 1) -> dict:
 
 
 @pytest.fixture(scope="module", params=[{}, {"whole_beat_token": False}, {"whole_beat_pooled": True},
-                                        {"whole_beat_item": True}],
-                ids=["whole-beat-token", "leads-only", "whole-beat-pooled", "whole-beat-item"])
+                                        {"whole_beat_item": True}, {"whole_beat_pooled": True, "whole_beat_gate": True}],
+                ids=["whole-beat-token", "leads-only", "whole-beat-pooled", "whole-beat-item", "whole-beat-gated"])
 def model(request) -> BeatNet:
-    """Today's model, the one without a whole-beat token (runs saved before it existed), and two variants."""
+    """Today's model, the one without a whole-beat token (runs saved before it existed), and three variants."""
     torch.manual_seed(0)
-    return build_model("beatnet", n_classes=5, **request.param).eval()
+    model = build_model("beatnet", n_classes=5, **request.param).eval()
+    if model.spatial.whole_beat_gate is not None:   # it starts at 0 (= today's model); test it open
+        with torch.no_grad():
+            model.spatial.whole_beat_gate.fill_(0.7)
+    return model
 
 
 # --------------------------------------------------------------------------- BEAT-Net
@@ -98,6 +103,18 @@ def test_config_round_trips_through_json(model):
         build_model("beatnet", n_classes=3, not_a_field=1)
     with pytest.raises(ValueError, match="two alternatives"):
         BeatNetConfig(whole_beat_pooled=True, whole_beat_item=True)
+    with pytest.raises(ValueError, match="set whole_beat_pooled too"):
+        BeatNetConfig(whole_beat_gate=True)
+
+
+def test_whole_beat_gate_starts_shut_and_learns():
+    """The gated path starts as the leads-only beat vector and gets a gradient (else it could never open)."""
+    torch.manual_seed(0)
+    gated = build_model("beatnet", n_classes=5, whole_beat_pooled=True, whole_beat_gate=True).eval()
+    assert gated.spatial.whole_beat_gate.item() == 0.0
+    logits, _ = gated(**make_batch([9, 6]))
+    logits.sum().backward()
+    assert gated.spatial.whole_beat_gate.grad is not None and gated.spatial.whole_beat_gate.grad.abs() > 0
 
 
 def test_config_of_a_removed_variant_loads_only_when_that_variant_was_off():
@@ -197,7 +214,8 @@ def test_returned_attention_is_the_attention_used(model):
     lead_states = seen["lead_pool"][0][0]                                    # (M, L, D)
     beat_vectors = (lead_attn[real].unsqueeze(-1) * lead_states[:, :lead_attn.shape[-1]]).sum(1)   # (M, D)
     if model.config.whole_beat_pooled:   # ... plus the whole-beat token's own state (that variant only)
-        beat_vectors = beat_vectors + seen["lead_states"][1][:, -1]
+        gate = math.tanh(model.spatial.whole_beat_gate.item()) if model.config.whole_beat_gate else 1.0
+        beat_vectors = beat_vectors + gate * seen["lead_states"][1][:, -1]
     if model.config.whole_beat_item:     # ... pooled with the whole-beat token, whose weight is returned apart
         whole = attn["whole_beat_attention"][real].unsqueeze(-1)                    # (M, 1)
         beat_vectors = (1 - whole) * beat_vectors + whole * lead_states[:, -1]

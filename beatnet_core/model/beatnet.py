@@ -49,7 +49,8 @@ class BeatNetConfig:
 
     #: Fields added after runs had been saved without them, with the value such
     #: runs were trained with (:func:`beatnet_core.train.load_run` fills them in).
-    legacy_values: ClassVar[dict] = {"whole_beat_token": False, "whole_beat_pooled": False, "whole_beat_item": False}
+    legacy_values: ClassVar[dict] = {"whole_beat_token": False, "whole_beat_pooled": False, "whole_beat_item": False,
+                                     "whole_beat_gate": False}
     #: Fields of variants that were tried and removed again (reports/ptbxl.md; the code is in
     #: ``scripts/ablate_beatnet.py``'s REMOVED commits), with the value that means "off": a saved run
     #: carrying one at that value is today's model; at any other value it is refused.
@@ -65,6 +66,7 @@ class BeatNetConfig:
     whole_beat_token: bool = True       # leads also attend to a 12-lead CNN token of the whole beat (not pooled)
     whole_beat_pooled: bool = False     # the whole-beat token's state is also added to the pooled beat vector
     whole_beat_item: bool = False       # the whole-beat token is one more item of the lead-attention pool
+    whole_beat_gate: bool = False       # with whole_beat_pooled: that state times tanh(g), g learned from 0
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
     cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
@@ -85,6 +87,8 @@ class BeatNetConfig:
             raise ValueError("cnn_channels and cnn_kernels must have the same length")
         if self.whole_beat_pooled and self.whole_beat_item:
             raise ValueError("whole_beat_pooled and whole_beat_item are two alternatives; choose one")
+        if self.whole_beat_gate and not self.whole_beat_pooled:
+            raise ValueError("whole_beat_gate scales the whole_beat_pooled path; set whole_beat_pooled too")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -255,6 +259,10 @@ class SpatialEncoder(nn.Module):
     beat vector (more accurate cross-validated, but the lead attention then
     weighs only part of the beat vector); ``whole_beat_item`` pools it as a
     13th item, its weight returned as ``whole_beat_attention`` (no gain).
+    ``whole_beat_gate`` scales the pooled variant's addition by tanh(g), one
+    learned number starting at 0 (training starts from the leads-only beat
+    vector and opens the path only as far as it helps; Flamingo's tanh gating,
+    Alayrac et al. 2022).
     """
 
     def __init__(self, config: BeatNetConfig):
@@ -267,6 +275,8 @@ class SpatialEncoder(nn.Module):
         self.pool = AttentionPool(config.d_model)
         self.whole_beat_pooled = config.whole_beat_token and config.whole_beat_pooled
         self.whole_beat_item = config.whole_beat_token and config.whole_beat_item
+        self.whole_beat_gate = (nn.Parameter(torch.zeros(()))
+                                if self.whole_beat_pooled and config.whole_beat_gate else None)
 
     def forward(self, leads: torch.Tensor, lead_mask: torch.Tensor, whole_beat: torch.Tensor | None = None):
         # leads: (M, L, D) one row per real beat; lead_mask: (M, L)
@@ -286,7 +296,8 @@ class SpatialEncoder(nn.Module):
             return beat, pool_weights, spatial_attention
         beat, lead_attention = self.pool(states[:, :L], lead_mask)     # (M, D), (M, L)
         if self.whole_beat_pooled and whole_beat is not None:          # a beat with no usable lead stays 0
-            beat = beat + states[:, L] * lead_mask.any(dim=1, keepdim=True)
+            whole = states[:, L] * lead_mask.any(dim=1, keepdim=True)
+            beat = beat + (whole if self.whole_beat_gate is None else torch.tanh(self.whole_beat_gate) * whole)
         return beat, lead_attention, spatial_attention
 
 
