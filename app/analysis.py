@@ -51,6 +51,7 @@ class Analysis:
     r_peaks: np.ndarray
     measurements: list[Measurement]
     reference: list[str] = field(default_factory=list)
+    reference_not_output: list[str] = field(default_factory=list)   # reference statements the model cannot give
     sample: dict | None = None
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0

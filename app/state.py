@@ -75,8 +75,11 @@ def sample_analysis(key: str) -> A.Analysis:
         raise A.InputError(f"Unknown sample {key!r}.")
     predictor, err = load_predictor()
     ecg = load_ecg(row["path"])
-    return A.analyse(ecg, predictor, name=row["title"], key=f"sample:{key}", reference=row["reference"],
-                     sample=row, model_error=err)
+    a = A.analyse(ecg, predictor, name=row["title"], key=f"sample:{key}", reference=row["reference"],
+                  sample=row, model_error=err)
+    if predictor is not None:
+        a.reference_not_output = samples.not_model_outputs(row, predictor.label_names)
+    return a
 
 
 @st.cache_resource(show_spinner=False)

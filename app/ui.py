@@ -56,6 +56,15 @@ def diagnosis_summary(a) -> None:
             st.markdown("  \n".join(a.reference))
         else:
             st.markdown("_None recorded with this file._")
+        not_output_note(a)
+
+
+def not_output_note(a) -> None:
+    """Which reference statements the model has no output for (it answers with its nearest label)."""
+    if a.reference_not_output:
+        st.caption("Not among this model's outputs, so it cannot confirm or miss them: "
+                   + "; ".join(a.reference_not_output)
+                   + ". It reads the record with the labels it has (see the model card).")
 
 
 def measurements_table(a) -> None:

@@ -67,6 +67,8 @@ def test_choose_sample_shows_trace_diagnosis_and_measurements(app_predictor):
     text = _markdown(at)
     assert "Model diagnosis" in text and "Reference diagnosis" in text
     assert "AFIB (atrial fibrillation)" in text                                     # the dataset's label
+    assert any("Not among this model's outputs" in c.value and "STD_ (non-specific ST depression)" in c.value
+               and "AFIB" not in c.value for c in at.caption)                      # a form statement: no output
     pred = at.session_state["analysis"].prediction
     shown = [c for c in pred.labels] or [max(pred.probabilities, key=pred.probabilities.get)]
     assert all(f"**{c}**" in text for c in shown)

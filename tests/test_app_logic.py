@@ -146,3 +146,24 @@ def test_lead_heuristics():
         assert set(h.leads) <= set(LEADS) and h.why
     top, agree = cases.agreement(["II", "V2", "aVF", "I"], "IMI")
     assert top == ["II", "V2", "aVF"] and agree == 2
+
+
+def test_manifest_diagnostic_classes_are_ptbxl_s_and_uncovered_statements_are_named(data_dir):
+    """The manifest's statement classes agree with scp_statements.csv; a model's gaps are named."""
+    from beatnet_core.data.labels import read_scp_statements
+
+    statements = read_scp_statements(data_dir / "ptbxl")
+    labels = ["CD", "HYP", "MI", "NORM", "STTC", "AFIB", "SR", "SBRAD"]   # the bundled model's kind of label set
+    outside = {}
+    for row in samples.load_manifest():
+        codes = [c for c in row["scp_codes"].split(";") if c]
+        expected = ";".join(f"{c}:{statements.loc[c, 'diagnostic_class']}:{statements.loc[c, 'diagnostic_subclass']}"
+                            for c in codes if statements.loc[c, "diagnostic"] == 1.0)
+        assert row["diagnostic_classes"] == expected, row["key"]
+        if codes:
+            assert len(row["reference"]) == len(codes), row["key"]   # named in the same order
+        outside[row["key"]] = samples.not_model_outputs(row, labels)
+    assert outside["00382_hr"] == ["PACE (normal functioning artificial pacemaker)"]
+    assert outside["00009_hr"] == [] and outside["00172_hr"] == []      # NORM/SR; CD (via CRBBB, LAFB) and SR
+    assert outside["00240_hr"] == ["ABQRS (abnormal QRS)"]               # a form statement, no class
+    assert outside["ludb_188"] == []                                      # no SCP codes: nothing claimed

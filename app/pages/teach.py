@@ -72,6 +72,7 @@ left, right = st.columns(2, gap="large")
 with left:
     st.markdown("##### Reference diagnosis (dataset)")
     st.markdown("  \n".join(a.reference) or "_none_")
+    ui.not_output_note(a)
 with right:
     st.markdown("##### The model's answer")
     pred = a.prediction
