@@ -75,6 +75,10 @@ VARIANTS = {
     "wbgate": ({"whole_beat_token": True, "whole_beat_pooled": True, "whole_beat_gate": True}, {}, None,
                "wbpool with the added whole-beat state times tanh(g), one learned number from 0: the path opens "
                "only as far as training finds it useful (rhythm lost with the full path)"),
+    "wbgate10": ({"whole_beat_token": True, "whole_beat_pooled": True, "whole_beat_gate": True,
+                  "whole_beat_gate_scale": 10.0}, {}, None,
+                 "wbgate with tanh(10 g): at scale 1 the gate opened only to about 0.12 in 20 epochs (Adam moves g "
+                 "by about lr per step); at 10 it can open fully in about a hundred steps"),
 }
 # Variants whose model code was removed again because they did not help; the code is in the commit named.
 REMOVED = {

@@ -46,7 +46,8 @@ def pad_to(batch: dict, n_max: int, seed: int = 1) -> dict:
 
 
 @pytest.fixture(scope="module", params=[{}, {"whole_beat_token": False}, {"whole_beat_pooled": True},
-                                        {"whole_beat_item": True}, {"whole_beat_pooled": True, "whole_beat_gate": True}],
+                                        {"whole_beat_item": True},
+                                        dict(whole_beat_pooled=True, whole_beat_gate=True, whole_beat_gate_scale=10.0)],
                 ids=["whole-beat-token", "leads-only", "whole-beat-pooled", "whole-beat-item", "whole-beat-gated"])
 def model(request) -> BeatNet:
     """Today's model, the one without a whole-beat token (runs saved before it existed), and three variants."""
@@ -54,7 +55,7 @@ def model(request) -> BeatNet:
     model = build_model("beatnet", n_classes=5, **request.param).eval()
     if model.spatial.whole_beat_gate is not None:   # it starts at 0 (= today's model); test it open
         with torch.no_grad():
-            model.spatial.whole_beat_gate.fill_(0.7)
+            model.spatial.whole_beat_gate.fill_(0.07)
     return model
 
 
@@ -214,7 +215,8 @@ def test_returned_attention_is_the_attention_used(model):
     lead_states = seen["lead_pool"][0][0]                                    # (M, L, D)
     beat_vectors = (lead_attn[real].unsqueeze(-1) * lead_states[:, :lead_attn.shape[-1]]).sum(1)   # (M, D)
     if model.config.whole_beat_pooled:   # ... plus the whole-beat token's own state (that variant only)
-        gate = math.tanh(model.spatial.whole_beat_gate.item()) if model.config.whole_beat_gate else 1.0
+        gate = (math.tanh(model.config.whole_beat_gate_scale * model.spatial.whole_beat_gate.item())
+                if model.config.whole_beat_gate else 1.0)
         beat_vectors = beat_vectors + gate * seen["lead_states"][1][:, -1]
     if model.config.whole_beat_item:     # ... pooled with the whole-beat token, whose weight is returned apart
         whole = attn["whole_beat_attention"][real].unsqueeze(-1)                    # (M, 1)

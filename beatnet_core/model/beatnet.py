@@ -50,7 +50,7 @@ class BeatNetConfig:
     #: Fields added after runs had been saved without them, with the value such
     #: runs were trained with (:func:`beatnet_core.train.load_run` fills them in).
     legacy_values: ClassVar[dict] = {"whole_beat_token": False, "whole_beat_pooled": False, "whole_beat_item": False,
-                                     "whole_beat_gate": False}
+                                     "whole_beat_gate": False, "whole_beat_gate_scale": 1.0}
     #: Fields of variants that were tried and removed again (reports/ptbxl.md; the code is in
     #: ``scripts/ablate_beatnet.py``'s REMOVED commits), with the value that means "off": a saved run
     #: carrying one at that value is today's model; at any other value it is refused.
@@ -66,7 +66,8 @@ class BeatNetConfig:
     whole_beat_token: bool = True       # leads also attend to a 12-lead CNN token of the whole beat (not pooled)
     whole_beat_pooled: bool = False     # the whole-beat token's state is also added to the pooled beat vector
     whole_beat_item: bool = False       # the whole-beat token is one more item of the lead-attention pool
-    whole_beat_gate: bool = False       # with whole_beat_pooled: that state times tanh(g), g learned from 0
+    whole_beat_gate: bool = False       # with whole_beat_pooled: that state times tanh(scale * g), g learned from 0
+    whole_beat_gate_scale: float = 1.0  # Adam moves g by about lr per step: the scale sets how fast the gate can open
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
     cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
@@ -259,10 +260,12 @@ class SpatialEncoder(nn.Module):
     beat vector (more accurate cross-validated, but the lead attention then
     weighs only part of the beat vector); ``whole_beat_item`` pools it as a
     13th item, its weight returned as ``whole_beat_attention`` (no gain).
-    ``whole_beat_gate`` scales the pooled variant's addition by tanh(g), one
-    learned number starting at 0 (training starts from the leads-only beat
-    vector and opens the path only as far as it helps; Flamingo's tanh gating,
-    Alayrac et al. 2022).
+    ``whole_beat_gate`` scales the pooled variant's addition by tanh(scale * g),
+    g one learned number starting at 0 (training starts from the leads-only
+    beat vector and opens the path only as far as it helps; Flamingo's tanh
+    gating, Alayrac et al. 2022). Adam moves g by about the learning rate per
+    step, so at scale 1 the gate cannot open far in a 20-epoch run (it
+    reached about 0.12); ``whole_beat_gate_scale`` lets it.
     """
 
     def __init__(self, config: BeatNetConfig):
@@ -277,6 +280,15 @@ class SpatialEncoder(nn.Module):
         self.whole_beat_item = config.whole_beat_token and config.whole_beat_item
         self.whole_beat_gate = (nn.Parameter(torch.zeros(()))
                                 if self.whole_beat_pooled and config.whole_beat_gate else None)
+        self.whole_beat_gate_scale = config.whole_beat_gate_scale
+
+    def whole_beat_weight(self) -> torch.Tensor | float:
+        """The factor of the whole-beat state added to each beat vector (0: not added)."""
+        if not self.whole_beat_pooled:
+            return 0.0
+        if self.whole_beat_gate is None:
+            return 1.0
+        return torch.tanh(self.whole_beat_gate_scale * self.whole_beat_gate)
 
     def forward(self, leads: torch.Tensor, lead_mask: torch.Tensor, whole_beat: torch.Tensor | None = None):
         # leads: (M, L, D) one row per real beat; lead_mask: (M, L)
@@ -297,7 +309,7 @@ class SpatialEncoder(nn.Module):
         beat, lead_attention = self.pool(states[:, :L], lead_mask)     # (M, D), (M, L)
         if self.whole_beat_pooled and whole_beat is not None:          # a beat with no usable lead stays 0
             whole = states[:, L] * lead_mask.any(dim=1, keepdim=True)
-            beat = beat + (whole if self.whole_beat_gate is None else torch.tanh(self.whole_beat_gate) * whole)
+            beat = beat + self.whole_beat_weight() * whole
         return beat, lead_attention, spatial_attention
 
 
