@@ -217,7 +217,11 @@ def test_returned_attention_is_the_attention_used(model):
     if model.config.whole_beat_pooled:   # ... plus the whole-beat token's own state (that variant only)
         gate = (math.tanh(model.config.whole_beat_gate_scale * model.spatial.whole_beat_gate.item())
                 if model.config.whole_beat_gate else 1.0)
-        beat_vectors = beat_vectors + gate * seen["lead_states"][1][:, -1]
+        whole = gate * seen["lead_states"][1][:, -1]
+        beat_vectors = beat_vectors + whole
+        share = (whole * beat_vectors).sum(-1) / (beat_vectors * beat_vectors).sum(-1)   # the two shares add to 1
+        torch.testing.assert_close(attn["whole_beat_share"][real], share)
+        assert torch.all(attn["whole_beat_share"][~real] == 0)
     if model.config.whole_beat_item:     # ... pooled with the whole-beat token, whose weight is returned apart
         whole = attn["whole_beat_attention"][real].unsqueeze(-1)                    # (M, 1)
         beat_vectors = (1 - whole) * beat_vectors + whole * lead_states[:, -1]

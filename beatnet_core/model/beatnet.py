@@ -305,12 +305,26 @@ class SpatialEncoder(nn.Module):
         states = self.ln_f(x)                                          # (M, L', D)
         if self.whole_beat_item and whole_beat is not None:   # pooled with the leads: weights (M, L + 1)
             beat, pool_weights = self.pool(states, attend_mask)
-            return beat, pool_weights, spatial_attention
+            return beat, pool_weights, spatial_attention, None
         beat, lead_attention = self.pool(states[:, :L], lead_mask)     # (M, D), (M, L)
+        whole_share = None
         if self.whole_beat_pooled and whole_beat is not None:          # a beat with no usable lead stays 0
-            whole = states[:, L] * lead_mask.any(dim=1, keepdim=True)
-            beat = beat + self.whole_beat_weight() * whole
-        return beat, lead_attention, spatial_attention
+            whole = self.whole_beat_weight() * states[:, L] * lead_mask.any(dim=1, keepdim=True)
+            beat = beat + whole
+            whole_share = self.projection_share(whole, beat)
+        return beat, lead_attention, spatial_attention, whole_share
+
+    @staticmethod
+    def projection_share(part: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
+        """<part, total> / |total|^2 per row: the parts of a sum get shares that add up to 1.
+
+        The account of a beat vector that is lead part + whole-beat part: the
+        whole-beat part's share, the leads' the rest (split by lead attention).
+        A share can leave [0, 1] only when the two parts point apart. 0 for a zero row.
+        """
+        # (M, D), (M, D) -> (M,); no gradient: an explanation, not a training signal
+        total = total.detach()
+        return (part.detach() * total).sum(-1) / (total * total).sum(-1).clamp_min(1e-12)
 
 
 # --------------------------------------------------------------------------- 3. time
@@ -459,6 +473,9 @@ class BeatNet(nn.Module):
             (exactly 0 on padding); ``temporal_attention``: per rhythm layer
             (B, H, N, N); ``spatial_attention``: per spatial layer (B, N, H, L', L'),
             L' = L + 1 with the whole-beat token last when the model has one.
+            With ``whole_beat_pooled``, ``whole_beat_share`` (B, N): the share of
+            each beat vector that is the whole-beat part (its projection; the
+            leads' share is the rest, split by ``lead_attention``; 0 on padding).
         """
         B, N, L, T = tokens.shape
         D = self.config.d_model
@@ -486,7 +503,8 @@ class BeatNet(nn.Module):
             # masked leads read as flat lines (masked_fill, not a product: their content may be NaN)
             joint = tokens[beat_mask].to(dtype).masked_fill(~beat_lead_mask.unsqueeze(-1), 0.0)  # (M, L, T)
             whole_beat = self.whole_beat_encoder(joint).to(dtype)                        # (M, D)
-        beat_vectors, lead_attn, spatial_attn = self.spatial(lead_features[beat_mask], beat_lead_mask, whole_beat)
+        beat_vectors, lead_attn, spatial_attn, whole_share = self.spatial(lead_features[beat_mask], beat_lead_mask,
+                                                                          whole_beat)
         whole_attn = None
         if lead_attn.shape[1] > L:   # the whole-beat item's weight apart; the leads' renormalised to sum to 1
             whole_attn = lead_attn[:, L]
@@ -515,4 +533,7 @@ class BeatNet(nn.Module):
         if whole_attn is not None:                                               # (B, N), 0 on padding
             attention["whole_beat_attention"] = lead_features.new_zeros(B, N)
             attention["whole_beat_attention"][beat_mask] = whole_attn.to(dtype)
+        if whole_share is not None:                                              # (B, N), 0 on padding
+            attention["whole_beat_share"] = lead_features.new_zeros(B, N)
+            attention["whole_beat_share"][beat_mask] = whole_share.to(dtype)
         return logits, attention
