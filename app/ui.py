@@ -67,6 +67,17 @@ def not_output_note(a) -> None:
                    + ". It reads the record with the labels it has (see the model card).")
 
 
+def whole_beat_note(pred) -> None:
+    """For a model whose beats also carry a 12-lead whole-beat reading: how much, beside the lead heatmap."""
+    from beatnet_core.explain import attention_whole_beat_share
+
+    share = attention_whole_beat_share(pred)
+    if share is not None:
+        st.caption(f"Besides its 12 leads, each beat vector carries the model's reading of all 12 leads at once "
+                   f"(the whole beat): {share:.0%} of it in this record, weighted by beat attention. The lead "
+                   "attention splits the rest; Integrated Gradients below cover both.")
+
+
 def measurements_table(a) -> None:
     """The measurements as a compact table; values outside their normal range in red with ▲/▼."""
     arrow = {"low": " ▼", "high": " ▲"}

@@ -59,7 +59,7 @@ from beatnet_core.ecg import LEADS
 
 __all__ = ["Explanation", "explain", "integrated_gradients", "input_attribution", "windows_to_timeline",
            "lead_attribution", "beat_attribution", "lead_ranking", "attention_lead_importance",
-           "label_index"]
+           "attention_whole_beat_share", "label_index"]
 
 #: Interpolation steps of Integrated Gradients. 32 keeps the completeness gap
 #: (sum of attributions vs. logit difference) within a few percent for
@@ -129,13 +129,30 @@ def attention_lead_importance(pred) -> np.ndarray:
 
     This is the share of the record vector that came through each lead (the
     record vector is the beat-attention-weighted sum of beat vectors, each the
-    lead-attention-weighted sum of lead features).
+    lead-attention-weighted sum of lead features). For a model whose beat
+    vectors also carry the 12-lead whole-beat reading, it is how the leads'
+    part was split; that reading's own share is :func:`attention_whole_beat_share`.
     """
     lead = np.asarray(pred.lead_attention, np.float64)
     beat = np.asarray(pred.beat_attention, np.float64)[: lead.shape[0]]
     out = (beat[:, None] * lead).sum(axis=0)
     total = out.sum()
     return (out / total if total > 0 else out).astype(np.float32)
+
+
+def attention_whole_beat_share(pred) -> float | None:
+    """The 12-lead whole-beat reading's share of the beat vectors, weighted by beat attention.
+
+    None for a model without that path (its beat vectors are the leads'
+    attention-weighted sums only); otherwise the leads' share is 1 minus it,
+    split as :func:`attention_lead_importance` shows.
+    """
+    share = getattr(pred, "whole_beat_share", None)
+    if share is None:
+        return None
+    beat = np.asarray(pred.beat_attention, np.float64)[: len(share)]
+    total = beat.sum()
+    return float((beat * np.asarray(share, np.float64)).sum() / total) if total > 0 else 0.0
 
 
 # --------------------------------------------------------------------------- Integrated Gradients

@@ -44,6 +44,11 @@ class Prediction:
         (beats,): R-peak sample indices in the input ECG.
     tokens : BeatTokens
         The tokens the model read (None for long records read in pages).
+    whole_beat_share : np.ndarray or None
+        (beats,): for a model whose beat vectors also carry the 12-lead
+        whole-beat reading, that part's share of each beat vector (the leads'
+        share is the rest, split by ``lead_attention``); None for a model whose
+        beat vectors are lead-attention-weighted sums only.
     """
 
     probabilities: dict[str, float]
@@ -56,6 +61,7 @@ class Prediction:
     tokens: BeatTokens | None = None
     leads: list[str] = field(default_factory=lambda: list(LEADS))
     source: str = ""
+    whole_beat_share: np.ndarray | None = None
 
     def to_dict(self) -> dict:
         """JSON-serialisable form (what ``beatnet predict --json`` prints)."""
@@ -69,6 +75,8 @@ class Prediction:
             "leads": self.leads,
             "lead_attention": np.round(self.lead_attention, 6).tolist(),
             "beat_attention": np.round(self.beat_attention, 6).tolist(),
+            **({} if self.whole_beat_share is None
+               else {"whole_beat_share": np.round(self.whole_beat_share, 6).tolist()}),
         }
 
 
@@ -121,7 +129,7 @@ class BeatNetPredictor:
         for i, ecg in enumerate(ecgs):
             for offset, page in _pages(ecg):
                 pages.append((i, offset, tokenize(page, self.spec)))
-        probs, lead_att, beat_att = [], [], []
+        probs, lead_att, beat_att, whole_share = [], [], [], []
         for start in range(0, len(pages), batch_size):
             chunk = [p[2] for p in pages[start:start + batch_size]]
             logits, attention = self.model(**self.model_inputs(chunk))
@@ -131,6 +139,8 @@ class BeatNetPredictor:
                 probs.append(p[j])
                 lead_att.append(attention["lead_attention"][j, :n].numpy())
                 beat_att.append(attention["beat_attention"][j, :n].numpy())
+                if "whole_beat_share" in attention:
+                    whole_share.append(attention["whole_beat_share"][j, :n].numpy())
         out = []
         for i, ecg in enumerate(ecgs):
             mine = [k for k, page in enumerate(pages) if page[0] == i]
@@ -147,6 +157,7 @@ class BeatNetPredictor:
                 beat_attention=beat, r_peaks=r,
                 tokens=pages[mine[0]][2] if len(mine) == 1 else None,
                 source=str(ecg.meta.get("source", "")),
+                whole_beat_share=np.concatenate([whole_share[k] for k in mine]) if whole_share else None,
             ))
         return out
 

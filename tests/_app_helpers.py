@@ -45,9 +45,12 @@ def predictor_class():
     return BeatNetPredictor
 
 
-@lru_cache(maxsize=1)
-def untrained_predictor():
-    """A BeatNetPredictor around a freshly initialised BEAT-Net (seeded): same interface, no training."""
+@lru_cache(maxsize=2)
+def untrained_predictor(whole_beat_pooled: bool = False):
+    """A BeatNetPredictor around a freshly initialised BEAT-Net (seeded): same interface, no training.
+
+    ``whole_beat_pooled``: the variant whose beat vectors also carry the whole-beat reading.
+    """
     import torch
 
     from beatnet_core.model.beatnet import BeatNet, BeatNetConfig
@@ -55,7 +58,7 @@ def untrained_predictor():
 
     torch.manual_seed(0)
     labels = list(UNTRAINED_LABELS)
-    model = BeatNet(BeatNetConfig(n_classes=len(labels))).eval()
+    model = BeatNet(BeatNetConfig(n_classes=len(labels), whole_beat_pooled=whole_beat_pooled)).eval()
     with torch.no_grad():   # spread the untrained outputs so some labels pass their threshold
         model.head[-1].bias.copy_(torch.linspace(-2.0, 2.0, len(labels)))
     run = {"config": {"model": "beatnet"}, "labels": labels, "descriptions": dict(UNTRAINED_LABELS),

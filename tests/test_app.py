@@ -157,6 +157,24 @@ def test_explain_page_shows_attention_and_attributions(app_predictor):
     assert f"Model's lead ranking for {other}" in _markdown(at)
 
 
+def test_explain_page_gives_the_whole_beat_share_of_a_model_that_pools_it(monkeypatch, app_predictor):
+    """The lead heatmap of such a model covers only the leads' part: the page says how much is the rest."""
+    from _app_helpers import untrained_predictor
+
+    pooled = untrained_predictor(whole_beat_pooled=True)
+    monkeypatch.setattr(predictor_class(), "load", classmethod(lambda cls, path=None: pooled))
+    st.cache_resource.clear()
+    at = _choose(_start(), "00172_hr")
+    at.switch_page("pages/explain.py").run()
+    _no_exception(at)
+    assert any("the whole beat" in c.value and "%" in c.value for c in at.caption)
+    monkeypatch.setattr(predictor_class(), "load", classmethod(lambda cls, path=None: app_predictor))
+    st.cache_resource.clear()
+    at = _choose(_start(), "00172_hr")                  # today's model: no such note
+    at.switch_page("pages/explain.py").run()
+    assert not any("the whole beat" in c.value for c in at.caption)
+
+
 def test_teach_page_scores_an_answer_and_moves_on():
     at = _start("pages/teach.py")
     assert "Case 1 of" in _markdown(at)

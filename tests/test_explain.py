@@ -136,3 +136,21 @@ def test_unknown_label_is_refused(setup):
     predictor, ecg, pred = setup
     with pytest.raises(ValueError, match="unknown label"):
         ex.lead_attribution(predictor, pred, "NOT_A_LABEL")
+
+
+def test_whole_beat_share_is_reported_for_a_model_that_pools_it():
+    """A whole-beat-pooled model reports that part's share per beat; today's model reports none."""
+    from _app_helpers import untrained_predictor
+
+    ecg = load_ecg(SAMPLES / "00172_hr.hea")
+    pooled = untrained_predictor(whole_beat_pooled=True).predict(ecg)
+    n = len(pooled.r_peaks)
+    assert pooled.whole_beat_share.shape == (n,) and np.all(np.isfinite(pooled.whole_beat_share))
+    assert np.all(pooled.whole_beat_share != 0)                # every real beat has a whole-beat part
+    share = ex.attention_whole_beat_share(pooled)
+    beat = pooled.beat_attention
+    assert share == pytest.approx(float((beat * pooled.whole_beat_share).sum() / beat.sum()))
+    assert pooled.to_dict()["whole_beat_share"] == pytest.approx(pooled.whole_beat_share.tolist(), abs=1e-6)
+    plain = untrained_predictor().predict(ecg)
+    assert plain.whole_beat_share is None and ex.attention_whole_beat_share(plain) is None
+    assert "whole_beat_share" not in plain.to_dict()
