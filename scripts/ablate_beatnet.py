@@ -15,6 +15,7 @@ Variants whose code was removed again (``REMOVED``) name the commit that has it.
     python scripts/ablate_beatnet.py --cd-subclasses      # where the benchmark models differ within CD
     python scripts/ablate_beatnet.py --subsequence-eval   # BEAT-Net scored over beat sub-sequences, as the CNNs
     python scripts/ablate_beatnet.py --ludb ref=RUN,RUN variant=RUN,RUN   # the same runs on LUDB (external)
+    python scripts/ablate_beatnet.py --rr-coupling SARRH RUN RUN --task rhythm   # does a score follow RR variation?
     python scripts/ablate_beatnet.py --compare BEFORE_DIR AFTER_DIR --task rhythm   # two BEAT-Net versions, paired
     python scripts/ablate_beatnet.py VARIANT --test-folds 1 2 3 4   # a variant cross-validated (one run per fold)
     python scripts/ablate_beatnet.py --compare runs/benchmark/superdiagnostic runs/ablation/VARIANT \
@@ -322,6 +323,41 @@ def compare_versions(data: str, task: str, before: str, after: str, seeds=(0, 1,
     return "\n".join(lines)
 
 
+def rr_coupling(data: str, task: str, label: str, runs: list[str], test_fold: int = 10,
+                splits=("val", "test")) -> str:
+    """How much a label's score follows beat-to-beat RR variability, per run.
+
+    For sinus arrhythmia the evidence is the RR variation; a model whose
+    score for it tracks morphology instead generalises worse. Per split: the
+    label's AUC from the RR coefficient of variation alone (std / mean of the
+    record's RR intervals, from the tokeniser's R peaks), then per run its
+    AUC and the Spearman correlation of its score with that RR variation
+    (over all records of the split). ``test_fold``: the runs' held-out fold.
+    """
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    from beatnet_core.metrics import per_class_auc
+    from beatnet_core.train import TokenInputs, load_run, load_task, make_inputs, predict_scores
+
+    ds = load_task(data, task, 10, progress=False)
+    k = ds.label_names.index(label)
+    split = ds.split(test_fold)
+    lines = [f"| split | {label} positives | scores | {label} AUC | Spearman with RR variation |", "|---|---|---|---|---|"]
+    for name in splits:
+        idx = getattr(split, name)
+        y = ds.labels[idx][:, k:k + 1]
+        rr_cv = np.array([np.std(rr) / np.mean(rr) if len(rr) > 2 else 0.0
+                          for rr in (np.diff(t.r_samples) / t.fs for t in TokenInputs(ds.take(idx), False).items)])
+        lines.append(f"| {name} | {int(y.sum())} | RR variation alone | {per_class_auc(y, rr_cv[:, None])[0]:.3f} | 1 |")
+        for run in runs:
+            model, _ = load_run(run)
+            score = predict_scores(model, make_inputs(model, ds.take(idx), False), np.arange(len(idx)))[:, k]
+            lines.append(f"| {name} | {int(y.sum())} | {run} | {per_class_auc(y, score[:, None])[0]:.3f} | "
+                         f"{spearmanr(score, rr_cv)[0]:.2f} |")
+    return "\n".join(lines)
+
+
 def ludb_check(data: str, groups: dict[str, list[str]]) -> str:
     """Superdiagnostic AUC on LUDB (another hospital, never used for training or choosing) per group of runs.
 
@@ -374,6 +410,8 @@ def main(argv=None) -> int:
                    help="task of the variants' runs (another than superdiagnostic: with --test-folds) and of --compare")
     p.add_argument("--before-model", default="beatnet", choices=["beatnet", "xresnet1d101", "inception1d"],
                    help="--compare: the model of the BEFORE_DIR runs (a CNN: the BEAT-Net version against it)")
+    p.add_argument("--rr-coupling", nargs="+", metavar=("LABEL", "RUN"),
+                   help="a label's AUC and its score's correlation with RR variation, per run (--task, --test-folds K)")
     p.add_argument("--ludb", nargs="+", metavar="NAME=DIR[,DIR...]",
                    help="superdiagnostic AUC on LUDB of groups of runs (e.g. reference vs variant seeds)")
     args = p.parse_args(argv)
@@ -395,6 +433,9 @@ def main(argv=None) -> int:
     if args.compare:
         print(compare_versions(args.data, args.task, *args.compare, seeds=tuple(range(args.seeds)),
                                test_folds=tuple(args.test_folds or [10]), before_model=args.before_model))
+    if args.rr_coupling:
+        label, *runs = args.rr_coupling
+        print(rr_coupling(args.data, args.task, label, runs, test_fold=(args.test_folds or [10])[0]))
     if args.ludb:
         groups = dict(g.split("=", 1) for g in args.ludb)
         print(ludb_check(str(Path(args.data).parent), {k: v.split(",") for k, v in groups.items()}))

@@ -325,6 +325,20 @@ def test_ablation_compare_pairs_two_versions_over_held_out_folds(every_fold, dat
                                       seeds=(0,), test_folds=(3, 7), before_model="xresnet1d101")
     assert f"after minus before {seed0 - seed1:+.4f}" in against and f"| test | before | {seed1:.4f} |" in against
 
+    # --rr-coupling: a label's AUC per run on the runs' own held-out fold, beside the RR variation's own
+    from beatnet_core.train import load_run, make_inputs, predict_scores
+
+    run = before / "beatnet_fold3_seed0"
+    test = every_fold.split(3).test
+    model, _ = load_run(run)
+    k = every_fold.label_names.index("NORM")
+    score = predict_scores(model, make_inputs(model, every_fold.take(test), False), np.arange(len(test)))[:, k]
+    table = ablate.rr_coupling(str(data_dir / "ptbxl"), "superdiagnostic", "NORM", [str(run)], test_fold=3,
+                               splits=("test",))
+    row = next(line for line in table.splitlines() if str(run) in line)
+    assert f"| {roc_auc_score(every_fold.labels[test, k], score):.3f} |" in row
+    assert "RR variation alone" in table
+
 
 def test_metrics_match_scikit_learn():
     rng = np.random.default_rng(0)
