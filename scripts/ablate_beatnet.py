@@ -80,6 +80,9 @@ VARIANTS = {
                   "whole_beat_gate_scale": 10.0}, {}, None,
                  "wbgate with tanh(10 g): at scale 1 the gate opened only to about 0.12 in 20 epochs (Adam moves g "
                  "by about lr per step); at 10 it can open fully in about a hundred steps"),
+    "wbdrop": ({"whole_beat_token": True, "whole_beat_pooled": True, "whole_beat_dropout": 0.5}, {}, None,
+               "wbpool, the whole-beat part left out of half the training records (modality dropout): does the "
+               "sinus-arrhythmia score keep following the RR variation?"),
 }
 # Variants whose model code was removed again because they did not help; the code is in the commit named.
 REMOVED = {

@@ -118,6 +118,27 @@ def test_whole_beat_gate_starts_shut_and_learns():
     assert gated.spatial.whole_beat_gate.grad is not None and gated.spatial.whole_beat_gate.grad.abs() > 0
 
 
+def test_whole_beat_dropout_drops_whole_records_in_training_only():
+    """Training: some records' beats lack the whole-beat part (share 0), the others keep it; eval: all keep it."""
+    torch.manual_seed(0)
+    model = build_model("beatnet", n_classes=5, whole_beat_pooled=True, whole_beat_dropout=0.5,
+                        lead_dropout=0.0, dropout=0.0)
+    batch = make_batch([8] * 16)
+    real = batch["beat_mask"]
+    model.train()
+    _, attn = model(**batch)
+    share = attn["whole_beat_share"]
+    dropped = (share[real].view(16, 8) == 0).all(dim=1)
+    kept = (share[real].view(16, 8) != 0).all(dim=1)
+    assert bool((dropped | kept).all()) and 0 < int(dropped.sum()) < 16     # per record, not per beat
+    model.eval()
+    with torch.no_grad():
+        _, attn = model(**batch)
+    assert bool((attn["whole_beat_share"][real] != 0).all())
+    with pytest.raises(ValueError, match="set whole_beat_pooled too"):
+        BeatNetConfig(whole_beat_dropout=0.5)
+
+
 def test_config_of_a_removed_variant_loads_only_when_that_variant_was_off():
     saved = BeatNetConfig().to_dict()
     for field, off in BeatNetConfig.retired_values.items():   # e.g. "median_beat": False, saved while it existed

@@ -50,7 +50,7 @@ class BeatNetConfig:
     #: Fields added after runs had been saved without them, with the value such
     #: runs were trained with (:func:`beatnet_core.train.load_run` fills them in).
     legacy_values: ClassVar[dict] = {"whole_beat_token": False, "whole_beat_pooled": False, "whole_beat_item": False,
-                                     "whole_beat_gate": False, "whole_beat_gate_scale": 1.0}
+                                     "whole_beat_gate": False, "whole_beat_gate_scale": 1.0, "whole_beat_dropout": 0.0}
     #: Fields of variants that were tried and removed again (reports/ptbxl.md; the code is in
     #: ``scripts/ablate_beatnet.py``'s REMOVED commits), with the value that means "off": a saved run
     #: carrying one at that value is today's model; at any other value it is refused.
@@ -68,6 +68,7 @@ class BeatNetConfig:
     whole_beat_item: bool = False       # the whole-beat token is one more item of the lead-attention pool
     whole_beat_gate: bool = False       # with whole_beat_pooled: that state times tanh(scale * g), g learned from 0
     whole_beat_gate_scale: float = 1.0  # Adam moves g by about lr per step: the scale sets how fast the gate can open
+    whole_beat_dropout: float = 0.0     # training only, with whole_beat_pooled: P(a record's beats lack that part)
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
     cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
@@ -90,6 +91,8 @@ class BeatNetConfig:
             raise ValueError("whole_beat_pooled and whole_beat_item are two alternatives; choose one")
         if self.whole_beat_gate and not self.whole_beat_pooled:
             raise ValueError("whole_beat_gate scales the whole_beat_pooled path; set whole_beat_pooled too")
+        if self.whole_beat_dropout and not self.whole_beat_pooled:
+            raise ValueError("whole_beat_dropout drops the whole_beat_pooled path; set whole_beat_pooled too")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -266,6 +269,10 @@ class SpatialEncoder(nn.Module):
     gating, Alayrac et al. 2022). Adam moves g by about the learning rate per
     step, so at scale 1 the gate cannot open far in a 20-epoch run (it
     reached about 0.12); ``whole_beat_gate_scale`` lets it.
+    ``whole_beat_dropout`` (training only) leaves that part out of all beats
+    of a random share of records, so that the rest of the model must still
+    diagnose without it (modality dropout): with the part always there, the
+    sinus-arrhythmia score stopped following the RR variation.
     """
 
     def __init__(self, config: BeatNetConfig):
@@ -290,7 +297,8 @@ class SpatialEncoder(nn.Module):
             return 1.0
         return torch.tanh(self.whole_beat_gate_scale * self.whole_beat_gate)
 
-    def forward(self, leads: torch.Tensor, lead_mask: torch.Tensor, whole_beat: torch.Tensor | None = None):
+    def forward(self, leads: torch.Tensor, lead_mask: torch.Tensor, whole_beat: torch.Tensor | None = None,
+                whole_keep: torch.Tensor | None = None):
         # leads: (M, L, D) one row per real beat; lead_mask: (M, L)
         L = leads.shape[1]
         attend_mask = lead_mask
@@ -310,6 +318,8 @@ class SpatialEncoder(nn.Module):
         whole_share = None
         if self.whole_beat_pooled and whole_beat is not None:          # a beat with no usable lead stays 0
             whole = self.whole_beat_weight() * states[:, L] * lead_mask.any(dim=1, keepdim=True)
+            if whole_keep is not None:                                 # (M, 1): training-time whole-beat dropout
+                whole = whole * whole_keep
             beat = beat + whole
             whole_share = self.projection_share(whole, beat)
         return beat, lead_attention, spatial_attention, whole_share
@@ -503,8 +513,13 @@ class BeatNet(nn.Module):
             # masked leads read as flat lines (masked_fill, not a product: their content may be NaN)
             joint = tokens[beat_mask].to(dtype).masked_fill(~beat_lead_mask.unsqueeze(-1), 0.0)  # (M, L, T)
             whole_beat = self.whole_beat_encoder(joint).to(dtype)                        # (M, D)
+        whole_keep = None
+        if self.training and self.config.whole_beat_dropout > 0 and whole_beat is not None:
+            # one draw per record, for all its beats (a record reads the whole beat or does not)
+            kept = torch.rand(B, device=tokens.device) >= self.config.whole_beat_dropout            # (B,)
+            whole_keep = kept.unsqueeze(1).expand(B, N)[beat_mask].unsqueeze(-1).to(dtype)      # (M, 1)
         beat_vectors, lead_attn, spatial_attn, whole_share = self.spatial(lead_features[beat_mask], beat_lead_mask,
-                                                                          whole_beat)
+                                                                          whole_beat, whole_keep)
         whole_attn = None
         if lead_attn.shape[1] > L:   # the whole-beat item's weight apart; the leads' renormalised to sum to 1
             whole_attn = lead_attn[:, L]
