@@ -350,12 +350,14 @@ def rr_coupling(data: str, task: str, label: str, runs: list[str], test_fold: in
     for name in splits:
         idx = getattr(split, name)
         y = ds.labels[idx][:, k:k + 1]
+        tokens = TokenInputs(ds.take(idx), False)          # tokenised once: the RR intervals and BEAT-Net's input
         rr_cv = np.array([np.std(rr) / np.mean(rr) if len(rr) > 2 else 0.0
-                          for rr in (np.diff(t.r_samples) / t.fs for t in TokenInputs(ds.take(idx), False).items)])
+                          for rr in (np.diff(t.r_samples) / t.fs for t in tokens.items)])
         lines.append(f"| {name} | {int(y.sum())} | RR variation alone | {per_class_auc(y, rr_cv[:, None])[0]:.3f} | 1 |")
         for run in runs:
             model, _ = load_run(run)
-            score = predict_scores(model, make_inputs(model, ds.take(idx), False), np.arange(len(idx)))[:, k]
+            inputs = tokens if model.input_kind == "tokens" else make_inputs(model, ds.take(idx), False)
+            score = predict_scores(model, inputs, np.arange(len(idx)))[:, k]
             lines.append(f"| {name} | {int(y.sum())} | {run} | {per_class_auc(y, score[:, None])[0]:.3f} | "
                          f"{spearmanr(score, rr_cv)[0]:.2f} |")
     return "\n".join(lines)
