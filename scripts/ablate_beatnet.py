@@ -83,6 +83,9 @@ VARIANTS = {
     "wbdrop": ({"whole_beat_token": True, "whole_beat_pooled": True, "whole_beat_dropout": 0.5}, {}, None,
                "wbpool, the whole-beat part left out of half the training records (modality dropout): does the "
                "sinus-arrhythmia score keep following the RR variation?"),
+    "rrsum": ({"whole_beat_token": True, "rhythm_summary": True}, {}, None,
+              "the head also reads the record's rate and RR regularity (mean, CV, RMSSD, max/min of the RR "
+              "intervals): RR variation alone beat every model on sinus arrhythmia on 3 CV folds"),
 }
 # Variants whose model code was removed again because they did not help; the code is in the commit named.
 REMOVED = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -47,10 +48,12 @@ def pad_to(batch: dict, n_max: int, seed: int = 1) -> dict:
 
 @pytest.fixture(scope="module", params=[{}, {"whole_beat_token": False}, {"whole_beat_pooled": True},
                                         {"whole_beat_item": True},
-                                        dict(whole_beat_pooled=True, whole_beat_gate=True, whole_beat_gate_scale=10.0)],
-                ids=["whole-beat-token", "leads-only", "whole-beat-pooled", "whole-beat-item", "whole-beat-gated"])
+                                        dict(whole_beat_pooled=True, whole_beat_gate=True, whole_beat_gate_scale=10.0),
+                                        {"rhythm_summary": True}],
+                ids=["whole-beat-token", "leads-only", "whole-beat-pooled", "whole-beat-item", "whole-beat-gated",
+                     "rhythm-summary"])
 def model(request) -> BeatNet:
-    """Today's model, the one without a whole-beat token (runs saved before it existed), and three variants."""
+    """Today's model, the one without a whole-beat token (runs saved before it existed), and four variants."""
     torch.manual_seed(0)
     model = build_model("beatnet", n_classes=5, **request.param).eval()
     if model.spatial.whole_beat_gate is not None:   # it starts at 0 (= today's model); test it open
@@ -139,6 +142,29 @@ def test_whole_beat_dropout_drops_whole_records_in_training_only():
         BeatNetConfig(whole_beat_dropout=0.5)
 
 
+def test_rhythm_summary_features_are_the_rr_statistics_of_the_real_beats():
+    """Checked against NumPy on known intervals; padding, a lone beat and a metronome stay finite."""
+    summary = build_model("beatnet", n_classes=2, rhythm_summary=True).rhythm_summary
+    intervals = np.array([0.8, 0.9, 0.7, 1.0, 0.85])                          # 6 beats, 5 intervals
+    rr = torch.ones(3, 9, 2)
+    rr[0, :5, 1] = torch.tensor(intervals)                                    # RR after beats 0..4
+    rr[0, 1:6, 0] = torch.tensor(intervals)
+    rr[0, 5, 1], rr[0, 6:] = intervals[-1], 7.0                               # last beat's fallback; padding garbage
+    rr[1, 0] = torch.tensor([2.5, 2.5])                                       # record 1: one beat only
+    rr[2, :, :] = 0.75                                                        # record 2: a metronome, 9 beats
+    beat_mask = torch.zeros(3, 9, dtype=torch.bool)
+    beat_mask[0, :6], beat_mask[1, 0], beat_mask[2, :] = True, True, True
+    got = summary.features(rr, beat_mask).numpy()
+
+    mean = intervals.mean()
+    expected = [np.log(mean), np.log(intervals.std() / mean),
+                np.log(np.sqrt(np.mean(np.diff(intervals) ** 2)) / mean), np.log(intervals.max() / intervals.min())]
+    np.testing.assert_allclose(got[0], expected, rtol=1e-5)
+    floor = np.log(summary.floor)
+    np.testing.assert_allclose(got[1], [np.log(2.5), floor, floor, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(got[2], [np.log(0.75), floor, floor, 0.0], rtol=1e-6)
+
+
 def test_config_of_a_removed_variant_loads_only_when_that_variant_was_off():
     saved = BeatNetConfig().to_dict()
     for field, off in BeatNetConfig.retired_values.items():   # e.g. "median_beat": False, saved while it existed
@@ -218,6 +244,8 @@ def test_returned_attention_is_the_attention_used(model):
              model.temporal.register_forward_hook(keep("temporal")),
              model.temporal.blocks[0].attn.register_forward_hook(keep("rhythm_attn")),
              model.spatial.ln_f.register_forward_hook(keep("lead_states"))]
+    if model.rhythm_summary is not None:
+        hooks.append(model.rhythm_summary.register_forward_hook(keep("rhythm_summary")))
     try:
         with torch.no_grad():
             logits, attn = model(**batch)
@@ -230,6 +258,11 @@ def test_returned_attention_is_the_attention_used(model):
     # beat attention: the record vector the head classifies is sum_n a_n h_n
     beat_states = seen["beat_pool"][0][0]                                    # (B, N, D)
     record = (beat_attn.unsqueeze(-1) * beat_states).sum(1)                  # (B, D)
+    if model.rhythm_summary is not None:   # ... plus the rate-and-regularity part (that variant only)
+        summary = seen["rhythm_summary"][1]                                  # (B, D)
+        record = record + summary
+        share = (summary * record).sum(-1) / (record * record).sum(-1)      # the two shares add to 1
+        torch.testing.assert_close(attn["rhythm_summary_share"], share)
     torch.testing.assert_close(model.head(record), logits)
 
     # lead attention: each beat vector fed to the rhythm encoder is sum_l a_l h_l

@@ -16,7 +16,9 @@ clinician reads it, one prior per stage:
    distribution over the 12 leads;
 3. time       -- :class:`TemporalEncoder`, a transformer over the beat
    sequence whose positions are the real R-peak times and RR intervals
-   (rhythm *is* timing), pooled with one learned query: the *beat attention*;
+   (rhythm *is* timing), pooled with one learned query: the *beat attention*
+   (optionally plus :class:`RhythmSummary`, the record's rate and RR
+   regularity read off all intervals at once; off by default);
 4. a multi-label linear head (logits; apply a sigmoid per class).
 
 Every attention map returned is the tensor of weights that the same forward
@@ -50,7 +52,8 @@ class BeatNetConfig:
     #: Fields added after runs had been saved without them, with the value such
     #: runs were trained with (:func:`beatnet_core.train.load_run` fills them in).
     legacy_values: ClassVar[dict] = {"whole_beat_token": False, "whole_beat_pooled": False, "whole_beat_item": False,
-                                     "whole_beat_gate": False, "whole_beat_gate_scale": 1.0, "whole_beat_dropout": 0.0}
+                                     "whole_beat_gate": False, "whole_beat_gate_scale": 1.0, "whole_beat_dropout": 0.0,
+                                     "rhythm_summary": False}
     #: Fields of variants that were tried and removed again (reports/ptbxl.md; the code is in
     #: ``scripts/ablate_beatnet.py``'s REMOVED commits), with the value that means "off": a saved run
     #: carrying one at that value is today's model; at any other value it is refused.
@@ -69,6 +72,7 @@ class BeatNetConfig:
     whole_beat_gate: bool = False       # with whole_beat_pooled: that state times tanh(scale * g), g learned from 0
     whole_beat_gate_scale: float = 1.0  # Adam moves g by about lr per step: the scale sets how fast the gate can open
     whole_beat_dropout: float = 0.0     # training only, with whole_beat_pooled: P(a record's beats lack that part)
+    rhythm_summary: bool = False        # the head also reads the record's rate and RR regularity (RhythmSummary)
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
     cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
@@ -125,6 +129,19 @@ def masked_softmax(scores: torch.Tensor, mask: torch.Tensor, dim: int = -1) -> t
     has_any = mask.any(dim=dim, keepdim=True)
     scores = scores.masked_fill(~has_any, 0.0)       # all-masked row: finite, zeroed below
     return torch.softmax(scores, dim=dim) * mask
+
+
+def projection_share(part: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
+    """<part, total> / |total|^2 per row: the parts of a sum get shares that add up to 1.
+
+    The account of a vector that is a sum of parts (a beat vector: lead part +
+    whole-beat part; a record vector: beat part + rhythm summary): each part's
+    share, the first part's the rest (split by its attention).
+    A share can leave [0, 1] only when the parts point apart. 0 for a zero row.
+    """
+    # (M, D), (M, D) -> (M,); no gradient: an explanation, not a training signal
+    total = total.detach()
+    return (part.detach() * total).sum(-1) / (total * total).sum(-1).clamp_min(1e-12)
 
 
 class SelfAttention(nn.Module):
@@ -321,20 +338,8 @@ class SpatialEncoder(nn.Module):
             if whole_keep is not None:                                 # (M, 1): training-time whole-beat dropout
                 whole = whole * whole_keep
             beat = beat + whole
-            whole_share = self.projection_share(whole, beat)
+            whole_share = projection_share(whole, beat)
         return beat, lead_attention, spatial_attention, whole_share
-
-    @staticmethod
-    def projection_share(part: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
-        """<part, total> / |total|^2 per row: the parts of a sum get shares that add up to 1.
-
-        The account of a beat vector that is lead part + whole-beat part: the
-        whole-beat part's share, the leads' the rest (split by lead attention).
-        A share can leave [0, 1] only when the two parts point apart. 0 for a zero row.
-        """
-        # (M, D), (M, D) -> (M,); no gradient: an explanation, not a training signal
-        total = total.detach()
-        return (part.detach() * total).sum(-1) / (total * total).sum(-1).clamp_min(1e-12)
 
 
 # --------------------------------------------------------------------------- 3. time
@@ -379,6 +384,65 @@ class RhythmEmbedding(nn.Module):
         ratio = log_rr[..., 1:] - log_rr[..., :1]                              # (B, N, 1): log(RR_after/RR_before)
         features = torch.cat([log_rr, ratio, relative], dim=-1)               # (B, N, 5)
         return time_code + self.rr_mlp(features)
+
+
+class RhythmSummary(nn.Module):
+    """The record's rate and regularity, read off all its RR intervals at once.
+
+    A cardiologist's first look at a strip: how fast, how regular. Sinus
+    arrhythmia is *defined* by the RR intervals varying (by more than ~10 %
+    with respect to the mean) while every beat is sinus, yet the
+    beat-attention pool is a weighted *mean* of beat vectors, and a mean of
+    per-beat features says little about their spread; with few positives the
+    model did not learn it (reports/ptbxl.md, "Seventh round": the RR
+    coefficient of variation alone beat every model's sinus-arrhythmia AUC on
+    three CV folds). This gives the head the statistics themselves, from the
+    intervals between consecutive real beats:
+
+    - log mean RR (the rate),
+    - log coefficient of variation (std / mean: slow, phasic variation),
+    - log RMSSD / mean (beat-to-beat jumps: ectopy, atrial fibrillation),
+    - log max / min RR.
+
+    Heart-rate-variability conventions (Task Force of the ESC and NASPE,
+    Circulation 1996), computed over a 10 s strip, so they are short-term only.
+    """
+
+    n_features = 4
+    floor = 1e-3   # the log of a variation below 0.1 % reads as 0.1 %: a perfectly regular paced rhythm stays finite
+
+    def __init__(self, config: BeatNetConfig):
+        super().__init__()
+        self.config = config
+        self.mlp = nn.Sequential(nn.Linear(self.n_features, config.d_model), nn.GELU(),
+                                 nn.Linear(config.d_model, config.d_model))
+
+    def features(self, rr: torch.Tensor, beat_mask: torch.Tensor) -> torch.Tensor:
+        """(B, N, 2) RR before/after each beat in s, (B, N) real beats -> (B, 4) the statistics above.
+
+        A record with fewer than two intervals gets the rate of what it has
+        (the tokenizer's fallback interval) and no variation.
+        """
+        rr_next = rr[:, :-1, 1].clamp(self.config.rr_min_s, self.config.rr_max_s)   # (B, N-1): beat n to n+1
+        pair = beat_mask[:, :-1] & beat_mask[:, 1:]                                 # (B, N-1) both beats real
+        w = pair.to(rr_next.dtype)
+        n = w.sum(1).clamp_min(1.0)                                                 # (B,)
+        only_beat = rr[:, 0, 1].clamp(self.config.rr_min_s, self.config.rr_max_s)  # (B,) no pair: its fallback
+        mean = torch.where(pair.any(1), (rr_next * w).sum(1) / n, only_beat)        # (B,)
+        var = (((rr_next - mean[:, None]) ** 2) * w).sum(1) / n
+        step_pair = (pair[:, 1:] & pair[:, :-1]).to(rr_next.dtype)                  # (B, N-2) successive intervals
+        step_sq = (rr_next[:, 1:] - rr_next[:, :-1]) ** 2 * step_pair
+        rmssd = (step_sq.sum(1) / step_pair.sum(1).clamp_min(1.0)).sqrt()
+        big = torch.finfo(rr_next.dtype).max
+        longest = rr_next.masked_fill(~pair, -big).amax(1).clamp_min(0)
+        shortest = rr_next.masked_fill(~pair, big).amin(1)
+        spread = torch.where(pair.any(1), longest / shortest, torch.ones_like(mean))
+        return torch.stack([mean.log(), (var.sqrt() / mean).clamp_min(self.floor).log(),
+                            (rmssd / mean).clamp_min(self.floor).log(), spread.log()], dim=-1)   # (B, 4)
+
+    def forward(self, rr: torch.Tensor, beat_mask: torch.Tensor) -> torch.Tensor:
+        # (B, N, 2), (B, N) -> (B, D), added to the beat-pooled record vector
+        return self.mlp(self.features(rr, beat_mask))
 
 
 class TemporalEncoder(nn.Module):
@@ -434,6 +498,7 @@ class BeatNet(nn.Module):
         self.whole_beat_encoder = BeatEncoder(config, config.n_leads) if config.whole_beat_token else None
         self.spatial = SpatialEncoder(config)
         self.temporal = TemporalEncoder(config)
+        self.rhythm_summary = RhythmSummary(config) if config.rhythm_summary else None
         self.head = nn.Sequential(nn.LayerNorm(config.d_model), nn.Dropout(config.dropout),
                                   nn.Linear(config.d_model, config.n_classes))
         self.apply(self._init_weights)
@@ -486,6 +551,9 @@ class BeatNet(nn.Module):
             With ``whole_beat_pooled``, ``whole_beat_share`` (B, N): the share of
             each beat vector that is the whole-beat part (its projection; the
             leads' share is the rest, split by ``lead_attention``; 0 on padding).
+            With ``rhythm_summary``, ``rhythm_summary_share`` (B,): the share of
+            the record vector that is the rate-and-regularity part (the beats'
+            share is the rest, split by ``beat_attention``; 0 for a record of padding).
         """
         B, N, L, T = tokens.shape
         D = self.config.d_model
@@ -536,6 +604,11 @@ class BeatNet(nn.Module):
 
         # 3. time: rhythm transformer over the real beats
         record, beat_attention, temporal_attention = self.temporal(beats, beat_mask, beat_times, rr)
+        summary_share = None
+        if self.rhythm_summary is not None:                                      # rate and regularity, (B, D)
+            summary = self.rhythm_summary(rr, beat_mask) * beat_mask.any(dim=1, keepdim=True)
+            record = record + summary
+            summary_share = projection_share(summary, record)                    # (B,)
 
         # 4. multi-label head
         logits = self.head(record)                                               # (B, n_classes)
@@ -551,4 +624,6 @@ class BeatNet(nn.Module):
         if whole_share is not None:                                              # (B, N), 0 on padding
             attention["whole_beat_share"] = lead_features.new_zeros(B, N)
             attention["whole_beat_share"][beat_mask] = whole_share.to(dtype)
+        if summary_share is not None:
+            attention["rhythm_summary_share"] = summary_share
         return logits, attention
