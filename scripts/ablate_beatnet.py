@@ -86,6 +86,9 @@ VARIANTS = {
     "rrsum": ({"whole_beat_token": True, "rhythm_summary": True}, {}, None,
               "the head also reads the record's rate and RR regularity (mean, CV, RMSSD, max/min of the RR "
               "intervals): RR variation alone beat every model on sinus arrhythmia on 3 CV folds"),
+    "wbpoolrr": ({"whole_beat_token": True, "whole_beat_pooled": True, "rhythm_summary": True}, {}, None,
+                 "wbpool and rrsum together: the full whole-beat path (superdiagnostic gain), the RR statistics "
+                 "for the sinus arrhythmia it lost"),
     "wbdroprr": ({"whole_beat_token": True, "whole_beat_pooled": True, "whole_beat_dropout": 0.5,
                   "rhythm_summary": True}, {}, None,
                  "wbdrop and rrsum together: the whole-beat path's morphology gain, the RR statistics for rhythm"),
