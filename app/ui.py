@@ -67,15 +67,25 @@ def not_output_note(a) -> None:
                    + ". It reads the record with the labels it has (see the model card).")
 
 
-def whole_beat_note(pred) -> None:
-    """For a model whose beats also carry a 12-lead whole-beat reading: how much, beside the lead heatmap."""
+def attention_parts_note(pred) -> None:
+    """Beside the heatmaps: what else the model read besides the leads and beats they show, and how much.
+
+    Only for a model with such parts: a 12-lead whole-beat reading in each beat
+    vector, the rate and RR regularity in the record vector.
+    """
     from beatnet_core.explain import attention_whole_beat_share
 
     share = attention_whole_beat_share(pred)
     if share is not None:
         st.caption(f"Besides its 12 leads, each beat vector carries the model's reading of all 12 leads at once "
                    f"(the whole beat): {share:.0%} of it in this record, weighted by beat attention. The lead "
-                   "attention splits the rest; Integrated Gradients below cover both.")
+                   "attention splits the rest; the Integrated Gradients on the Explain page cover both.")
+    summary = getattr(pred, "rhythm_summary_share", None)
+    if summary is not None:
+        st.caption(f"Besides its beats, the record summary carries the rate and RR regularity read off all RR "
+                   f"intervals at once (mean, variation, beat-to-beat jumps, longest against shortest; compare the "
+                   f"heart rate and RR variability measured): {summary:.0%} of it in this record. The beat "
+                   "attention splits the rest.")
 
 
 def measurements_table(a) -> None:

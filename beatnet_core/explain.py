@@ -132,6 +132,9 @@ def attention_lead_importance(pred) -> np.ndarray:
     lead-attention-weighted sum of lead features). For a model whose beat
     vectors also carry the 12-lead whole-beat reading, it is how the leads'
     part was split; that reading's own share is :func:`attention_whole_beat_share`.
+    For a model whose record vector also carries the rate and RR regularity,
+    it is how the beats' part was split (``Prediction.rhythm_summary_share``
+    is the rest).
     """
     lead = np.asarray(pred.lead_attention, np.float64)
     beat = np.asarray(pred.beat_attention, np.float64)[: lead.shape[0]]

@@ -49,6 +49,11 @@ class Prediction:
         whole-beat reading, that part's share of each beat vector (the leads'
         share is the rest, split by ``lead_attention``); None for a model whose
         beat vectors are lead-attention-weighted sums only.
+    rhythm_summary_share : float or None
+        For a model whose record vector also carries the rate and RR
+        regularity (``rhythm_summary``), that part's share of it (mean over
+        the pages of a long record; the beats' share is the rest, split by
+        ``beat_attention``); None for a model without it.
     """
 
     probabilities: dict[str, float]
@@ -62,6 +67,7 @@ class Prediction:
     leads: list[str] = field(default_factory=lambda: list(LEADS))
     source: str = ""
     whole_beat_share: np.ndarray | None = None
+    rhythm_summary_share: float | None = None
 
     def to_dict(self) -> dict:
         """JSON-serialisable form (what ``beatnet predict --json`` prints)."""
@@ -77,6 +83,8 @@ class Prediction:
             "beat_attention": np.round(self.beat_attention, 6).tolist(),
             **({} if self.whole_beat_share is None
                else {"whole_beat_share": np.round(self.whole_beat_share, 6).tolist()}),
+            **({} if self.rhythm_summary_share is None
+               else {"rhythm_summary_share": round(float(self.rhythm_summary_share), 6)}),
         }
 
 
@@ -129,7 +137,7 @@ class BeatNetPredictor:
         for i, ecg in enumerate(ecgs):
             for offset, page in _pages(ecg):
                 pages.append((i, offset, tokenize(page, self.spec)))
-        probs, lead_att, beat_att, whole_share = [], [], [], []
+        probs, lead_att, beat_att, whole_share, summary_share = [], [], [], [], []
         for start in range(0, len(pages), batch_size):
             chunk = [p[2] for p in pages[start:start + batch_size]]
             logits, attention = self.model(**self.model_inputs(chunk))
@@ -141,6 +149,8 @@ class BeatNetPredictor:
                 beat_att.append(attention["beat_attention"][j, :n].numpy())
                 if "whole_beat_share" in attention:
                     whole_share.append(attention["whole_beat_share"][j, :n].numpy())
+                if "rhythm_summary_share" in attention:
+                    summary_share.append(float(attention["rhythm_summary_share"][j]))
         out = []
         for i, ecg in enumerate(ecgs):
             mine = [k for k, page in enumerate(pages) if page[0] == i]
@@ -158,6 +168,7 @@ class BeatNetPredictor:
                 tokens=pages[mine[0]][2] if len(mine) == 1 else None,
                 source=str(ecg.meta.get("source", "")),
                 whole_beat_share=np.concatenate([whole_share[k] for k in mine]) if whole_share else None,
+                rhythm_summary_share=float(np.mean([summary_share[k] for k in mine])) if summary_share else None,
             ))
         return out
 

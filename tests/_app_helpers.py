@@ -45,11 +45,12 @@ def predictor_class():
     return BeatNetPredictor
 
 
-@lru_cache(maxsize=2)
-def untrained_predictor(whole_beat_pooled: bool = False):
+@lru_cache(maxsize=4)
+def untrained_predictor(whole_beat_pooled: bool = False, rhythm_summary: bool = False):
     """A BeatNetPredictor around a freshly initialised BEAT-Net (seeded): same interface, no training.
 
-    ``whole_beat_pooled``: the variant whose beat vectors also carry the whole-beat reading.
+    ``whole_beat_pooled``: the variant whose beat vectors also carry the whole-beat reading;
+    ``rhythm_summary``: the one whose record vector also carries the RR statistics.
     """
     import torch
 
@@ -58,7 +59,8 @@ def untrained_predictor(whole_beat_pooled: bool = False):
 
     torch.manual_seed(0)
     labels = list(UNTRAINED_LABELS)
-    model = BeatNet(BeatNetConfig(n_classes=len(labels), whole_beat_pooled=whole_beat_pooled)).eval()
+    model = BeatNet(BeatNetConfig(n_classes=len(labels), whole_beat_pooled=whole_beat_pooled,
+                                  rhythm_summary=rhythm_summary)).eval()
     with torch.no_grad():   # spread the untrained outputs so some labels pass their threshold
         model.head[-1].bias.copy_(torch.linspace(-2.0, 2.0, len(labels)))
     run = {"config": {"model": "beatnet"}, "labels": labels, "descriptions": dict(UNTRAINED_LABELS),

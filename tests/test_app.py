@@ -175,6 +175,24 @@ def test_explain_page_gives_the_whole_beat_share_of_a_model_that_pools_it(monkey
     assert not any("the whole beat" in c.value for c in at.caption)
 
 
+def test_explain_page_gives_the_rhythm_summary_share_of_a_model_that_has_one(monkeypatch, app_predictor):
+    """The beat heatmap of such a model covers only the beats' part of the record summary: the page says so."""
+    from _app_helpers import untrained_predictor
+
+    with_summary = untrained_predictor(rhythm_summary=True)
+    monkeypatch.setattr(predictor_class(), "load", classmethod(lambda cls, path=None: with_summary))
+    st.cache_resource.clear()
+    at = _choose(_start(), "00172_hr")
+    at.switch_page("pages/explain.py").run()
+    _no_exception(at)
+    assert any("RR regularity" in c.value and "%" in c.value for c in at.caption)
+    monkeypatch.setattr(predictor_class(), "load", classmethod(lambda cls, path=None: app_predictor))
+    st.cache_resource.clear()
+    at = _choose(_start(), "00172_hr")                  # today's model: no such note
+    at.switch_page("pages/explain.py").run()
+    assert not any("RR regularity" in c.value for c in at.caption)
+
+
 def test_teach_page_scores_an_answer_and_moves_on():
     at = _start("pages/teach.py")
     assert "Case 1 of" in _markdown(at)

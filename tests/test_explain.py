@@ -154,3 +154,20 @@ def test_whole_beat_share_is_reported_for_a_model_that_pools_it():
     plain = untrained_predictor().predict(ecg)
     assert plain.whole_beat_share is None and ex.attention_whole_beat_share(plain) is None
     assert "whole_beat_share" not in plain.to_dict()
+
+
+def test_rhythm_summary_share_is_reported_for_a_model_that_has_one():
+    """A model whose record vector also carries the RR statistics reports that part's share; today's none."""
+    from _app_helpers import untrained_predictor
+
+    ecg = load_ecg(SAMPLES / "00172_hr.hea")
+    with_summary = untrained_predictor(rhythm_summary=True)
+    pred = with_summary.predict(ecg)
+    inputs = with_summary.model_inputs(pred.tokens)
+    with torch.no_grad():
+        _, attention = with_summary.model(**inputs)
+    assert pred.rhythm_summary_share == pytest.approx(float(attention["rhythm_summary_share"][0]))
+    assert pred.rhythm_summary_share != 0 and np.isfinite(pred.rhythm_summary_share)
+    assert pred.to_dict()["rhythm_summary_share"] == pytest.approx(pred.rhythm_summary_share, abs=1e-6)
+    plain = untrained_predictor().predict(ecg)
+    assert plain.rhythm_summary_share is None and "rhythm_summary_share" not in plain.to_dict()

@@ -20,7 +20,7 @@ st.markdown("#### Attention: where the model looked")
 st.caption("From the same forward pass as the diagnosis, the same for every label. Beat attention: how much each "
            "beat contributed to the record's summary. Lead attention: for each beat, how the 12 leads were mixed.")
 ui.plot(figures.attention_figure(a.ecg, a.r_peaks, pred.lead_attention, pred.beat_attention), key="attention")
-ui.whole_beat_note(pred)
+ui.attention_parts_note(pred)
 
 st.markdown("#### Attribution: what one diagnosis depends on")
 predictor, _ = state.load_predictor()

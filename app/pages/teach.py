@@ -97,5 +97,5 @@ if a.prediction is not None:
     st.markdown("##### Where the model looked")
     ui.plot(figures.attention_figure(a.ecg, a.r_peaks, a.prediction.lead_attention, a.prediction.beat_attention,
                                      height=620), key="teach_attention")
-    ui.whole_beat_note(a.prediction)
+    ui.attention_parts_note(a.prediction)
 st.caption("Credit: " + samples.credit(row))
