@@ -157,40 +157,26 @@ def test_explain_page_shows_attention_and_attributions(app_predictor):
     assert f"Model's lead ranking for {other}" in _markdown(at)
 
 
-def test_explain_page_gives_the_whole_beat_share_of_a_model_that_pools_it(monkeypatch, app_predictor):
-    """The lead heatmap of such a model covers only the leads' part: the page says how much is the rest."""
+@pytest.mark.parametrize("config, phrase", [({"whole_beat_pooled": True}, "the whole beat"),
+                                            ({"rhythm_summary": True}, "RR regularity")],
+                         ids=["whole-beat-share", "rhythm-summary-share"])
+def test_explain_page_gives_the_share_of_what_the_heatmaps_do_not_cover(monkeypatch, app_predictor, config, phrase):
+    """A model whose beat (record) vectors also carry a whole-beat reading (the RR statistics): the lead
+    (beat) heatmap covers only the rest, and the page says how much that part is."""
     from _app_helpers import untrained_predictor
 
-    pooled = untrained_predictor(whole_beat_pooled=True)
-    monkeypatch.setattr(predictor_class(), "load", classmethod(lambda cls, path=None: pooled))
+    variant = untrained_predictor(**config)
+    monkeypatch.setattr(predictor_class(), "load", classmethod(lambda cls, path=None: variant))
     st.cache_resource.clear()
     at = _choose(_start(), "00172_hr")
     at.switch_page("pages/explain.py").run()
     _no_exception(at)
-    assert any("the whole beat" in c.value and "%" in c.value for c in at.caption)
+    assert any(phrase in c.value and "%" in c.value for c in at.caption)
     monkeypatch.setattr(predictor_class(), "load", classmethod(lambda cls, path=None: app_predictor))
     st.cache_resource.clear()
     at = _choose(_start(), "00172_hr")                  # today's model: no such note
     at.switch_page("pages/explain.py").run()
-    assert not any("the whole beat" in c.value for c in at.caption)
-
-
-def test_explain_page_gives_the_rhythm_summary_share_of_a_model_that_has_one(monkeypatch, app_predictor):
-    """The beat heatmap of such a model covers only the beats' part of the record summary: the page says so."""
-    from _app_helpers import untrained_predictor
-
-    with_summary = untrained_predictor(rhythm_summary=True)
-    monkeypatch.setattr(predictor_class(), "load", classmethod(lambda cls, path=None: with_summary))
-    st.cache_resource.clear()
-    at = _choose(_start(), "00172_hr")
-    at.switch_page("pages/explain.py").run()
-    _no_exception(at)
-    assert any("RR regularity" in c.value and "%" in c.value for c in at.caption)
-    monkeypatch.setattr(predictor_class(), "load", classmethod(lambda cls, path=None: app_predictor))
-    st.cache_resource.clear()
-    at = _choose(_start(), "00172_hr")                  # today's model: no such note
-    at.switch_page("pages/explain.py").run()
-    assert not any("RR regularity" in c.value for c in at.caption)
+    assert not any(phrase in c.value for c in at.caption)
 
 
 def test_teach_page_scores_an_answer_and_moves_on():
