@@ -89,9 +89,6 @@ VARIANTS = {
     "wbpoolrr": ({"whole_beat_token": True, "whole_beat_pooled": True, "rhythm_summary": True}, {}, None,
                  "wbpool and rrsum together: the full whole-beat path (superdiagnostic gain), the RR statistics "
                  "for the sinus arrhythmia it lost"),
-    "wbdroprr": ({"whole_beat_token": True, "whole_beat_pooled": True, "whole_beat_dropout": 0.5,
-                  "rhythm_summary": True}, {}, None,
-                 "wbdrop and rrsum together: the whole-beat path's morphology gain, the RR statistics for rhythm"),
 }
 # Variants whose model code was removed again because they did not help; the code is in the commit named.
 REMOVED = {
