@@ -26,10 +26,14 @@ Variants whose code was removed again (``REMOVED``) name the commit that has it.
 Single seeds: differences under ~0.01 macro-AUC are within seed-to-seed noise
 (the benchmark's sd over 3 seeds is 0.004, per class up to 0.01-0.02).
 
-The variants are changes to the model as it was before the whole-beat token
-(``wholebeat``) became BEAT-Net's default, and are re-run that way (to vary
-today's model, set ``"whole_beat_token": True`` in a variant's overrides, as
-the removed ``median`` did).
+Every variant is a change to an earlier BEAT-Net, and is re-run that way, so
+that it still trains what was reported: the first ones to the model before the
+whole-beat token (``wholebeat``) became the default (``BEFORE_WHOLE_BEAT``, the
+base every variant's overrides are laid on); the cross-validated ones to the
+fourth round's model (whole-beat token, not pooled, no rhythm summary:
+``FOURTH_ROUND``), which ``wbpoolrr`` replaced in the ninth round. Runs of
+that model are kept in ``runs/benchmark_before_wbpoolrr`` for ``--compare``.
+To vary today's model, spell out today's defaults in a variant's overrides.
 """
 from __future__ import annotations
 
@@ -37,6 +41,11 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+# BEAT-Net before the whole-beat token: the base of every variant's model overrides
+BEFORE_WHOLE_BEAT = {"whole_beat_token": False, "whole_beat_pooled": False, "rhythm_summary": False}
+# BEAT-Net as adopted in the fourth round and replaced by wbpoolrr in the ninth
+FOURTH_ROUND = {"whole_beat_token": True, "whole_beat_pooled": False, "rhythm_summary": False}
 
 VARIANTS = {
     # name: (model overrides, TrainConfig overrides, token window seconds before R or None, what it tests)
@@ -63,30 +72,30 @@ VARIANTS = {
                   "a 12-lead CNN token of the whole beat that every lead attends to (not pooled) (bf16; since adopted)"),
     "noaug": ({}, {"precision": "bf16", "augment": False}, None,
               "no beat sub-sequence crops or token noise: what the augmentation brings (bf16)"),
-    # changes to today's BEAT-Net (whole-beat token on), float32 as the benchmark, cross-validated
-    "reseed": ({"whole_beat_token": True}, {"seed": 1}, None,
-               "today's BEAT-Net unchanged, trained with seed 1 (laid out as seed 0): how far two seeds of the "
+    # changes to the fourth round's BEAT-Net, float32 as the benchmark, cross-validated
+    "reseed": (FOURTH_ROUND, {"seed": 1}, None,
+               "the fourth round's BEAT-Net unchanged, trained with seed 1 (laid out as seed 0): how far two seeds of the "
                "same model differ in these comparisons"),
-    "wbpool": ({"whole_beat_token": True, "whole_beat_pooled": True}, {}, None,
+    "wbpool": ({**FOURTH_ROUND, "whole_beat_pooled": True}, {}, None,
                "the whole-beat token's state also added to the lead-pooled beat vector: a direct path for the "
                "12-lead reading"),
-    "wbitem": ({"whole_beat_token": True, "whole_beat_item": True}, {}, None,
+    "wbitem": ({**FOURTH_ROUND, "whole_beat_item": True}, {}, None,
                "the whole-beat token pooled as a 13th item of the lead attention: the beat vector is still a "
                "weighted sum whose weights are shown"),
-    "wbgate": ({"whole_beat_token": True, "whole_beat_pooled": True, "whole_beat_gate": True}, {}, None,
+    "wbgate": ({**FOURTH_ROUND, "whole_beat_pooled": True, "whole_beat_gate": True}, {}, None,
                "wbpool with the added whole-beat state times tanh(g), one learned number from 0: the path opens "
                "only as far as training finds it useful (rhythm lost with the full path)"),
-    "wbgate10": ({"whole_beat_token": True, "whole_beat_pooled": True, "whole_beat_gate": True,
+    "wbgate10": ({**FOURTH_ROUND, "whole_beat_pooled": True, "whole_beat_gate": True,
                   "whole_beat_gate_scale": 10.0}, {}, None,
                  "wbgate with tanh(10 g): at scale 1 the gate opened only to about 0.12 in 20 epochs (Adam moves g "
                  "by about lr per step); at 10 it can open fully in about a hundred steps"),
-    "wbdrop": ({"whole_beat_token": True, "whole_beat_pooled": True, "whole_beat_dropout": 0.5}, {}, None,
+    "wbdrop": ({**FOURTH_ROUND, "whole_beat_pooled": True, "whole_beat_dropout": 0.5}, {}, None,
                "wbpool, the whole-beat part left out of half the training records (modality dropout): does the "
                "sinus-arrhythmia score keep following the RR variation?"),
-    "rrsum": ({"whole_beat_token": True, "rhythm_summary": True}, {}, None,
+    "rrsum": ({**FOURTH_ROUND, "rhythm_summary": True}, {}, None,
               "the head also reads the record's rate and RR regularity (mean, CV, RMSSD, max/min of the RR "
               "intervals): RR variation alone beat every model on sinus arrhythmia on 3 CV folds"),
-    "wbpoolrr": ({"whole_beat_token": True, "whole_beat_pooled": True, "rhythm_summary": True}, {}, None,
+    "wbpoolrr": ({**FOURTH_ROUND, "whole_beat_pooled": True, "rhythm_summary": True}, {}, None,
                  "wbpool and rrsum together: the full whole-beat path (superdiagnostic gain), the RR statistics "
                  "for the sinus arrhythmia it lost"),
 }
@@ -99,7 +108,7 @@ REMOVED = {
     "ctxmag": "each window also sees its beat's spatial magnitude (QRS onset/offset over all leads) "
               "(bf16; code at bb6d77c)",
     "ctxlimb": "each window also sees leads I and II of its beat (the frontal axis frame) (bf16; code at bb6d77c)",
-    # a change to today's BEAT-Net (whole-beat token on), float32, cross-validated on folds 1-4
+    # a change to the fourth round's BEAT-Net, float32, cross-validated on folds 1-4
     "median": "the head also reads the record's median beat (a denoised template, as computerised readers "
               "measure median complexes) (code at c2e6f98)",
     "wbwide": "the whole-beat CNN 2x wider (32-64-64-128 channels): more capacity where the 12 leads are read "
@@ -134,9 +143,8 @@ def run_variant(name: str, data: str, seed: int, epochs: int, threads: int, test
     from beatnet_core.train import TrainConfig, load_task, train
 
     ds = load_task(data, task, TrainConfig.min_count, progress=True)
-    # every variant was measured against the model as it was before the whole-beat token (the
-    # `wholebeat` variant, since adopted as the default): keep them comparable when re-run
-    over = {"whole_beat_token": False, **model_over}
+    # every variant was measured against an earlier model: keep them comparable when re-run
+    over = {**BEFORE_WHOLE_BEAT, **model_over}
     token_len = round(tokenizer.PRE_R_S * 250) + round(tokenizer.POST_R_S * 250)
     if token_len != 176:
         over["token_len"] = token_len

@@ -46,11 +46,12 @@ def predictor_class():
 
 
 @lru_cache(maxsize=4)
-def untrained_predictor(whole_beat_pooled: bool = False, rhythm_summary: bool = False):
+def untrained_predictor(whole_beat_pooled: bool = True, rhythm_summary: bool = True):
     """A BeatNetPredictor around a freshly initialised BEAT-Net (seeded): same interface, no training.
 
-    ``whole_beat_pooled``: the variant whose beat vectors also carry the whole-beat reading;
-    ``rhythm_summary``: the one whose record vector also carries the RR statistics.
+    Today's model by default. ``whole_beat_pooled=False``: beat vectors without
+    the whole-beat reading; ``rhythm_summary=False``: a record vector without
+    the RR statistics (both False: the model before the ninth round).
     """
     import torch
 

@@ -157,26 +157,21 @@ def test_explain_page_shows_attention_and_attributions(app_predictor):
     assert f"Model's lead ranking for {other}" in _markdown(at)
 
 
-@pytest.mark.parametrize("config, phrase", [({"whole_beat_pooled": True}, "the whole beat"),
-                                            ({"rhythm_summary": True}, "RR regularity")],
+@pytest.mark.parametrize("part, phrase", [("whole_beat_pooled", "the whole beat"),
+                                          ("rhythm_summary", "RR regularity")],
                          ids=["whole-beat-share", "rhythm-summary-share"])
-def test_explain_page_gives_the_share_of_what_the_heatmaps_do_not_cover(monkeypatch, app_predictor, config, phrase):
-    """A model whose beat (record) vectors also carry a whole-beat reading (the RR statistics): the lead
-    (beat) heatmap covers only the rest, and the page says how much that part is."""
+def test_explain_page_gives_the_share_of_what_the_heatmaps_do_not_cover(monkeypatch, part, phrase):
+    """Today's model: its beat (record) vectors also carry a whole-beat reading (the RR statistics), so the
+    lead (beat) heatmap covers only the rest, and the page says how much that part is; without it, no note."""
     from _app_helpers import untrained_predictor
 
-    variant = untrained_predictor(**config)
-    monkeypatch.setattr(predictor_class(), "load", classmethod(lambda cls, path=None: variant))
-    st.cache_resource.clear()
-    at = _choose(_start(), "00172_hr")
-    at.switch_page("pages/explain.py").run()
-    _no_exception(at)
-    assert any(phrase in c.value and "%" in c.value for c in at.caption)
-    monkeypatch.setattr(predictor_class(), "load", classmethod(lambda cls, path=None: app_predictor))
-    st.cache_resource.clear()
-    at = _choose(_start(), "00172_hr")                  # today's model: no such note
-    at.switch_page("pages/explain.py").run()
-    assert not any(phrase in c.value for c in at.caption)
+    for model, noted in [(untrained_predictor(), True), (untrained_predictor(**{part: False}), False)]:
+        monkeypatch.setattr(predictor_class(), "load", classmethod(lambda cls, path=None, m=model: m))
+        st.cache_resource.clear()
+        at = _choose(_start(), "00172_hr")
+        at.switch_page("pages/explain.py").run()
+        _no_exception(at)
+        assert any(phrase in c.value and "%" in c.value for c in at.caption) == noted
 
 
 def test_teach_page_scores_an_answer_and_moves_on():

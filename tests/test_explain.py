@@ -139,11 +139,11 @@ def test_unknown_label_is_refused(setup):
 
 
 def test_whole_beat_share_is_reported_for_a_model_that_pools_it():
-    """A whole-beat-pooled model reports that part's share per beat; today's model reports none."""
+    """A whole-beat-pooled model (today's) reports that part's share per beat; one without it reports none."""
     from _app_helpers import untrained_predictor
 
     ecg = load_ecg(SAMPLES / "00172_hr.hea")
-    pooled = untrained_predictor(whole_beat_pooled=True).predict(ecg)
+    pooled = untrained_predictor().predict(ecg)
     n = len(pooled.r_peaks)
     assert pooled.whole_beat_share.shape == (n,) and np.all(np.isfinite(pooled.whole_beat_share))
     assert np.all(pooled.whole_beat_share != 0)                # every real beat has a whole-beat part
@@ -151,17 +151,18 @@ def test_whole_beat_share_is_reported_for_a_model_that_pools_it():
     beat = pooled.beat_attention
     assert share == pytest.approx(float((beat * pooled.whole_beat_share).sum() / beat.sum()))
     assert pooled.to_dict()["whole_beat_share"] == pytest.approx(pooled.whole_beat_share.tolist(), abs=1e-6)
-    plain = untrained_predictor().predict(ecg)
+    plain = untrained_predictor(whole_beat_pooled=False).predict(ecg)
     assert plain.whole_beat_share is None and ex.attention_whole_beat_share(plain) is None
     assert "whole_beat_share" not in plain.to_dict()
 
 
 def test_rhythm_summary_share_is_reported_for_a_model_that_has_one():
-    """A model whose record vector also carries the RR statistics reports that part's share; today's none."""
+    """A model whose record vector also carries the RR statistics (today's) reports that part's share;
+    one without it none."""
     from _app_helpers import untrained_predictor
 
     ecg = load_ecg(SAMPLES / "00172_hr.hea")
-    with_summary = untrained_predictor(rhythm_summary=True)
+    with_summary = untrained_predictor()
     pred = with_summary.predict(ecg)
     inputs = with_summary.model_inputs(pred.tokens)
     with torch.no_grad():
@@ -169,5 +170,5 @@ def test_rhythm_summary_share_is_reported_for_a_model_that_has_one():
     assert pred.rhythm_summary_share == pytest.approx(float(attention["rhythm_summary_share"][0]))
     assert pred.rhythm_summary_share != 0 and np.isfinite(pred.rhythm_summary_share)
     assert pred.to_dict()["rhythm_summary_share"] == pytest.approx(pred.rhythm_summary_share, abs=1e-6)
-    plain = untrained_predictor().predict(ecg)
+    plain = untrained_predictor(rhythm_summary=False).predict(ecg)
     assert plain.rhythm_summary_share is None and "rhythm_summary_share" not in plain.to_dict()

@@ -12,14 +12,20 @@ clinician reads it, one prior per stage:
    *whole-beat token*, a CNN of the same design (its own weights) reading all
    12 leads of the beat at once, so timing across leads (global QRS
    onset/offset, which lead's R' comes last) is seen before the leads are
-   pooled; it is not pooled itself, so the lead attention stays a
-   distribution over the 12 leads;
+   pooled. Its final state is also added to the beat vector, so each beat
+   vector has two parts: the leads' (split by the lead attention) and the
+   whole beat's (its share returned as ``whole_beat_share``);
 3. time       -- :class:`TemporalEncoder`, a transformer over the beat
    sequence whose positions are the real R-peak times and RR intervals
-   (rhythm *is* timing), pooled with one learned query: the *beat attention*
-   (optionally plus :class:`RhythmSummary`, the record's rate and RR
-   regularity read off all intervals at once; off by default);
+   (rhythm *is* timing), pooled with one learned query: the *beat attention*.
+   :class:`RhythmSummary` adds the record's rate and RR regularity, read off
+   all intervals at once, so the record vector too has two parts: the beats'
+   (split by the beat attention) and the summary's (``rhythm_summary_share``);
 4. a multi-label linear head (logits; apply a sigmoid per class).
+
+Both second parts were adopted together in the ninth session (reports/ptbxl.md,
+"Ninth round"): better than the leads-and-beats-only model cross-validated on
+superdiagnostic and rhythm statements.
 
 Every attention map returned is the tensor of weights that the same forward
 pass multiplied its values with, so what the app shows is what the model
@@ -67,12 +73,12 @@ class BeatNetConfig:
     n_layers: int = 2                   # temporal (rhythm) transformer blocks
     n_spatial_layers: int = 1           # transformer blocks across the leads of one beat
     whole_beat_token: bool = True       # leads also attend to a 12-lead CNN token of the whole beat (not pooled)
-    whole_beat_pooled: bool = False     # the whole-beat token's state is also added to the pooled beat vector
+    whole_beat_pooled: bool = True      # the whole-beat token's state is also added to the pooled beat vector
     whole_beat_item: bool = False       # the whole-beat token is one more item of the lead-attention pool
     whole_beat_gate: bool = False       # with whole_beat_pooled: that state times tanh(scale * g), g learned from 0
     whole_beat_gate_scale: float = 1.0  # Adam moves g by about lr per step: the scale sets how fast the gate can open
     whole_beat_dropout: float = 0.0     # training only, with whole_beat_pooled: P(a record's beats lack that part)
-    rhythm_summary: bool = False        # the head also reads the record's rate and RR regularity (RhythmSummary)
+    rhythm_summary: bool = True         # the head also reads the record's rate and RR regularity (RhythmSummary)
     mlp_ratio: int = 2                  # hidden width of the transformer MLPs, times d_model
     cnn_channels: tuple[int, ...] = (16, 32, 32, 64)  # beat encoder, one stride-2 conv each
     cnn_kernels: tuple[int, ...] = (7, 5, 5, 3)
@@ -275,11 +281,13 @@ class SpatialEncoder(nn.Module):
     attend to it, it is not pooled. It was added for the conduction (CD) gap
     to the CNNs; the evidence and its caveats are in reports/ptbxl.md.
 
-    Two variants of that choice, off by default (reports/ptbxl.md, "Sixth
-    round"): ``whole_beat_pooled`` adds the token's final state to the pooled
-    beat vector (more accurate cross-validated, but the lead attention then
-    weighs only part of the beat vector); ``whole_beat_item`` pools it as a
-    13th item, its weight returned as ``whole_beat_attention`` (no gain).
+    ``whole_beat_pooled`` (on by default since the ninth round; reports/ptbxl.md,
+    "Sixth round" and "Ninth round") adds the token's final state to the
+    pooled beat vector: more accurate cross-validated, but the lead attention
+    then weighs only the leads' part of the beat vector, so that part's share
+    is returned beside it. The alternative ``whole_beat_item`` (set
+    ``whole_beat_pooled=False``) pools it as a 13th item, its weight returned
+    as ``whole_beat_attention`` (no gain).
     ``whole_beat_gate`` scales the pooled variant's addition by tanh(scale * g),
     g one learned number starting at 0 (training starts from the leads-only
     beat vector and opens the path only as far as it helps; Flamingo's tanh
