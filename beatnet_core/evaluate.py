@@ -355,8 +355,20 @@ def write_model_card(result: dict, run_dir, out_path, command: str, training_not
     spec = json.loads((run / "conditioning.json").read_text())
     splits = json.loads((run / "splits.json").read_text())
     summary = config["summary"]
+    model_config = saved_model_config(config)
     whole_beat = (" (each lead also attends to a whole-beat token: a CNN of the same design, with its own "
-                  "weights, reading all 12 leads of the beat at once)" if saved_model_config(config).get("whole_beat_token") else "")
+                  "weights, reading all 12 leads of the beat at once" if model_config.get("whole_beat_token") else "")
+    if whole_beat:
+        whole_beat += ("; its reading is also added to each beat vector, so lead attention splits the leads' "
+                       "part of it)" if model_config.get("whole_beat_pooled") else ")")
+    rhythm_summary = (" The head also reads the record's rate and RR regularity (log mean RR, coefficient of "
+                      "variation, RMSSD / mean, longest / shortest interval, from the detected beats), added to "
+                      "the beat-pooled record vector; beat attention splits the beats' part of it."
+                      if model_config.get("rhythm_summary") else "")
+    rr_limit = ("\n- The rate and RR regularity the model reads come from the detected R peaks: a missed or "
+                "false beat moves them (the robustness study's noise and electrode-motion corruptions reach the model "
+                "through the detector this way)."
+                if model_config.get("rhythm_summary") else "")
     rare = ""
     if data_dir is not None:
         unlearnt = unlearnt_statements(data_dir, labels["task"], labels["labels"], splits["train"])
@@ -387,7 +399,7 @@ BEAT-Net (after Ma & Liao, arXiv 2601.07316): a beat encoder (1-D CNN shared
 across leads) embeds every lead of every heartbeat token, lead attention mixes
 the 12 leads of each beat{whole_beat}, a transformer over the beats (positions from beat
 times and RR intervals) models the rhythm, and beat attention pools the record
-into a multi-label head. {summary['n_parameters']:,} parameters. Files in this
+into a multi-label head.{rhythm_summary} {summary['n_parameters']:,} parameters. Files in this
 folder: `weights.safetensors` (loaded without pickle), `config.json`,
 `labels.json`, `thresholds.json` (per-label thresholds maximising F1 on the
 validation fold), `conditioning.json`, `train_log.csv`, `splits.json`.
@@ -435,7 +447,7 @@ Not for clinical decisions, screening or monitoring.
   unreliable or absent; labels not listed above are never predicted.{rare}
 - Beat tokens need detectable QRS complexes: records where the detector finds no beat
   are refused; very noisy records give unreliable beats and predictions.
-- Attention shows what the model weighted, not why; it is not a clinical explanation.
+- Attention shows what the model weighted, not why; it is not a clinical explanation.{rr_limit}
 - Thresholds were tuned on {len(splits['val'])} validation records; probabilities are not calibrated.
 """
     out = Path(out_path)

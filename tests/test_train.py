@@ -183,6 +183,9 @@ def test_evaluate_run(small_ptbxl, data_dir, tmp_path):
     assert {r["label"] for r in result["per_class"]} == set(small_ptbxl.label_names)
     card = write_model_card(result, tmp_path / "run", tmp_path / "MODEL_CARD.md", "beatnet evaluate ...").read_text()
     assert f"{result['macro_auc']:.3f}" in card and "Not a medical device" in card
+    # today's BEAT-Net: the card says what else the heatmaps' vectors carry, and what the RR summary rests on
+    assert "added to each beat vector" in card and "rate and RR regularity" in card
+    assert "a missed or false beat moves them" in card
     for row in result["per_class"]:
         assert f"| {row['label']} |" in card
 
