@@ -307,7 +307,13 @@ def test_attention_with_rhythm_outputs(rhythm_model, data_dir, tmp_path):
                   threads=1)
     assert p["labels"]["SR"]["group"] == "rhythm" and p["labels"]["SR"]["spearman"]["n"] > 0
     assert 1 <= p["groups"]["rhythm"]["lead_ii_rank_of_group_mean"] <= 12
-    assert "Caveat" not in (tmp_path / "attention.md").read_text()
+    text = (tmp_path / "attention.md").read_text()
+    assert "Caveat" not in text
+    # today's BEAT-Net: the shares the heatmaps do not split, one per record with beats, and said in the report
+    for part in ("whole_beat_share", "rhythm_summary_share"):
+        assert p["parts"][part]["n"] == 12 - p["per_run"][0]["records_without_beats"]
+        assert np.isfinite(p["parts"][part]["values"]).all() and p["parts"][part]["median"] != 0
+    assert "What the attention maps cover" in text and "whole-beat reading's share" in text
 
 
 def test_report_header_says_when_runs_were_reused():

@@ -110,7 +110,10 @@ def attention(data_dir, out_dir="reports", runs_dir="runs/experiments", *, runs=
         "runs": paths, "tasks": sorted({r["task"] for r in per_run}),
         "model_labels": per_run[0]["model_labels"], "attribution": attribution, "leads": list(LEADS),
         "test_records": per_run[0]["records"], "min_support": min_support,
-        "labels": labels, "groups": groups, "per_run": [{k: v for k, v in r.items() if k != "raw"} for r in per_run],
+        "labels": labels, "groups": groups,
+        "parts": {k: _spearman_summary([v for r in per_run for v in r["parts"].get(k, [])])
+                  for k in sorted({k for r in per_run for k in r["parts"]})},
+        "per_run": [{k: v for k, v in r.items() if k not in ("raw", "parts")} for r in per_run],
         "claims": _claims(groups),
         "runtime_seconds": time.perf_counter() - t0, "environment": common.environment(),
     }
@@ -132,7 +135,7 @@ def _one_run(path, data_dir, attribution: str, min_support: int, max_records, pr
 
     from beatnet_core.data.labels import read_scp_statements, task_labels
     from beatnet_core.data.ptbxl import read_database
-    from beatnet_core.explain import attention_lead_importance
+    from beatnet_core.explain import attention_lead_importance, attention_whole_beat_share
     from beatnet_core.predict import BeatNetPredictor, Prediction
     from beatnet_core.train import saved_train_config
 
@@ -160,6 +163,7 @@ def _one_run(path, data_dir, attribution: str, min_support: int, max_records, pr
     # one forward pass per batch: probabilities and attention together
     importance = np.zeros((len(tokens), len(LEADS)))
     preds = []
+    parts = {"whole_beat_share": [], "rhythm_summary_share": []}   # what the two heatmaps do not split
     with torch.no_grad():
         for start in range(0, len(tokens), 64):
             chunk = tokens[start:start + 64]
@@ -170,6 +174,11 @@ def _one_run(path, data_dir, attribution: str, min_support: int, max_records, pr
                 la, ba = att["lead_attention"][j, :n].numpy(), att["beat_attention"][j, :n].numpy()
                 importance[start + j] = attention_lead_importance(SimpleNamespace(lead_attention=la,
                                                                                   beat_attention=ba))
+                if n and "whole_beat_share" in att:
+                    parts["whole_beat_share"].append(attention_whole_beat_share(SimpleNamespace(
+                        whole_beat_share=att["whole_beat_share"][j, :n].numpy(), beat_attention=ba)))
+                if n and "rhythm_summary_share" in att:
+                    parts["rhythm_summary_share"].append(float(att["rhythm_summary_share"][j]))
                 preds.append(Prediction(probabilities=dict(zip(predictor.label_names, map(float, p[j]))), labels=[],
                                         thresholds={}, descriptions=predictor.descriptions, lead_attention=la,
                                         beat_attention=ba, r_peaks=tok.r_samples, tokens=tok))
@@ -199,6 +208,7 @@ def _one_run(path, data_dir, attribution: str, min_support: int, max_records, pr
     return {"run": common.display_path(path), "task": predictor.run["task"], "model_labels": predictor.label_names,
             "records": int(len(part)), "overall_mean_importance": importance.mean(axis=0),
             "overall_lead_ii_rank": _rank(importance.mean(axis=0), LEAD_II), "labels": per_label,
+            "parts": {k: v for k, v in parts.items() if v},
             "records_without_beats": int(sum(t.windows.shape[0] == 0 for t in tokens))}
 
 
@@ -246,6 +256,7 @@ def _merge(per_run: list[dict]) -> dict:
 
 
 def _spearman_summary(values: list[float]) -> dict | None:
+    """Median, quartiles, mean and the values of a list of per-record numbers (Spearman rhos, shares)."""
     if not values:
         return None
     v = np.asarray(values)
@@ -336,6 +347,7 @@ def _markdown(p: dict) -> str:
         f"outputs {p['model_labels']}. Records: PTB-XL test fold (`strat_fold` 10), {p['test_records']} records; "
         f"labels carried by at least {p['min_support']} of them. Importance of a lead = lead attention x beat "
         "attention summed over beats (sums to 1; uniform 8.3 %). Rank 1 = most attended.", "",
+        *_parts_note(p.get("parts", {})),
     ]
     if not any(lbl in p["model_labels"] for lbl in (v for v, d in p["labels"].items() if d["group"] == "rhythm")):
         lines += ["**Caveat:** these runs have no rhythm output, so the rhythm rows show where the model looks on "
@@ -362,6 +374,21 @@ def _markdown(p: dict) -> str:
               "record over its usable leads. ![attention](attention.png)"]
     lines += _reading(p)
     return "\n".join(lines)
+
+
+def _parts_note(parts: dict) -> list[str]:
+    """What the heatmaps do not split, for a model whose beat / record vectors carry a second part."""
+    said = {"whole_beat_share": "the 12-lead whole-beat reading's share of each beat vector (weighted by beat "
+                                "attention; the lead attention splits the rest)",
+            "rhythm_summary_share": "the RR rate-and-regularity summary's share of the record vector (the beat "
+                                    "attention splits the rest)"}
+    lines = [f"- {said[k]}: median {v['median']:.0%} [IQR {v['q25']:.0%}-{v['q75']:.0%}] over {v['n']} records"
+             for k, v in parts.items() if v and k in said]
+    if not lines:
+        return []
+    return ["What the attention maps cover. This model's vectors also carry parts that no attention splits "
+            "(their shares by projection, `Prediction.whole_beat_share` and `.rhythm_summary_share`); the lead "
+            "importance above is how the leads' part was split:", "", *lines, ""]
 
 
 def _reading(p: dict) -> list[str]:
