@@ -72,7 +72,7 @@ class BeatNetConfig:
     n_heads: int = 4
     n_layers: int = 2                   # temporal (rhythm) transformer blocks
     n_spatial_layers: int = 1           # transformer blocks across the leads of one beat
-    whole_beat_token: bool = True       # leads also attend to a 12-lead CNN token of the whole beat (not pooled)
+    whole_beat_token: bool = True       # leads also attend to a 12-lead CNN token of the whole beat
     whole_beat_pooled: bool = True      # the whole-beat token's state is also added to the pooled beat vector
     whole_beat_item: bool = False       # the whole-beat token is one more item of the lead-attention pool
     whole_beat_gate: bool = False       # with whole_beat_pooled: that state times tanh(scale * g), g learned from 0
@@ -276,10 +276,11 @@ class SpatialEncoder(nn.Module):
     encoder could compare leads only as summaries, never sample by sample. A
     cardiologist times a QRS across all 12 leads (its duration is from the
     earliest onset in any lead to the latest offset in any lead: incomplete
-    RBBB, fascicular blocks, AV block). The optional ``whole_beat`` token (a
-    CNN over the 12 leads stacked as channels) gives the leads that view: they
-    attend to it, it is not pooled. It was added for the conduction (CD) gap
-    to the CNNs; the evidence and its caveats are in reports/ptbxl.md.
+    RBBB, fascicular blocks, AV block). The ``whole_beat`` token (a CNN over
+    the 12 leads stacked as channels) gives the leads that view: they attend
+    to it; it is not one of the items the lead attention weighs. It was added
+    for the conduction (CD) gap to the CNNs; the evidence and its caveats are
+    in reports/ptbxl.md.
 
     ``whole_beat_pooled`` (on by default since the ninth round; reports/ptbxl.md,
     "Sixth round" and "Ninth round") adds the token's final state to the
