@@ -29,6 +29,14 @@ def test_bundled_model_covers_superdiagnostic_and_rhythm(predictor):
     assert all(predictor.descriptions[c] for c in predictor.label_names)
 
 
+def test_bundled_model_is_todays_beatnet(predictor):
+    """The app ships the model the benchmark measures: today's default architecture, not an earlier one."""
+    from beatnet_core.train import model_config_of
+
+    saved = json.loads(json.dumps(predictor.model.config.to_dict()))
+    assert saved == model_config_of("beatnet", saved["n_classes"])
+
+
 @pytest.mark.parametrize("path", _sample_files(), ids=lambda p: p.stem)
 def test_bundled_model_predicts_every_sample(predictor, path):
     ecg = load_ecg(path)
@@ -41,6 +49,9 @@ def test_bundled_model_predicts_every_sample(predictor, path):
     np.testing.assert_allclose(pred.lead_attention.sum(axis=1), 1, atol=1e-5)
     assert pred.beat_attention.sum() == pytest.approx(1, abs=1e-5)
     np.testing.assert_array_equal(pred.r_peaks, tokenize(ecg).r_samples)
+    # what the heatmaps do not cover, shown beside them: the whole-beat part of each beat, the RR summary
+    assert pred.whole_beat_share.shape == (n,) and np.isfinite(pred.whole_beat_share).all()
+    assert np.isfinite(pred.rhythm_summary_share)
     json.dumps(pred.to_dict())
 
 
