@@ -67,6 +67,19 @@ def not_output_note(a) -> None:
                    + ". It reads the record with the labels it has (see the model card).")
 
 
+def share_text(share: float, rest: str) -> str:
+    """A part's share of a vector, in words: "57% of it", "under 1% of it", or negative with what that means.
+
+    Shares are projections, so a part that points against ``rest`` (the part the
+    heatmap splits) has a negative share; a clinician should not be shown "-3 %" bare.
+    """
+    if share >= 0.005:
+        return f"{share:.0%} of it"
+    if share >= 0:
+        return "under 1% of it"
+    return f"{share:.0%} of it (it points against the {rest} part, whose share is then over 100%)"
+
+
 def attention_parts_note(pred) -> None:
     """Beside the heatmaps: what else the model read besides the leads and beats they show, and how much.
 
@@ -77,15 +90,17 @@ def attention_parts_note(pred) -> None:
 
     share = attention_whole_beat_share(pred)
     if share is not None:
+        part = share_text(share, "leads'")
         st.caption(f"Besides its 12 leads, each beat vector carries the model's reading of all 12 leads at once "
-                   f"(the whole beat): {share:.0%} of it in this record, weighted by beat attention. The lead "
-                   "attention splits the rest; the Integrated Gradients on the Explain page cover both.")
+                   f"(the whole beat): {part} in this record, weighted by beat attention. The lead attention "
+                   "splits the rest; the Integrated Gradients on the Explain page cover both.")
     summary = getattr(pred, "rhythm_summary_share", None)
     if summary is not None:
+        part = share_text(summary, "beats'")
         st.caption(f"Besides its beats, the record summary carries the rate and RR regularity read off all RR "
                    f"intervals at once (mean, variation, beat-to-beat jumps, longest against shortest; compare the "
-                   f"heart rate and RR variability measured): {summary:.0%} of it in this record. The beat "
-                   "attention splits the rest.")
+                   f"heart rate and RR variability measured): {part} in this record. The beat attention "
+                   "splits the rest.")
 
 
 def measurements_table(a) -> None:

@@ -167,3 +167,13 @@ def test_manifest_diagnostic_classes_are_ptbxl_s_and_uncovered_statements_are_na
     assert outside["00009_hr"] == [] and outside["00172_hr"] == []      # NORM/SR; CD (via CRBBB, LAFB) and SR
     assert outside["00240_hr"] == ["ABQRS (abnormal QRS)"]               # a form statement, no class
     assert outside["ludb_188"] == []                                      # no SCP codes: nothing claimed
+
+
+def test_share_text_never_shows_a_bare_negative_share():
+    """Shares are projections and can be negative; the note explains one instead of printing "-3%" alone."""
+    from app.ui import share_text
+
+    assert share_text(0.574, "beats'") == "57% of it"
+    assert share_text(0.002, "beats'") == share_text(0.0, "beats'") == "under 1% of it"
+    negative = share_text(-0.03, "beats'")
+    assert negative.startswith("-3% of it") and "against the beats' part" in negative and "over 100%" in negative
