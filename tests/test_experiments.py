@@ -15,6 +15,7 @@ from beatnet_core.experiments.common import small_rows, update_summary
 from beatnet_core.experiments.corruptions import zeroed_leads
 from beatnet_core.experiments.label_efficiency import TINY_MODELS, plan_epochs, plan_runs
 from beatnet_core.data.ludb import label_level, ludb_targets, read_ludb_diagnoses
+from beatnet_core.ecg import LEADS
 from beatnet_core.signal import bandpass
 from beatnet_core.train import TrainConfig, cpu_has_native_bf16, load_task, train
 
@@ -314,6 +315,8 @@ def test_attention_with_rhythm_outputs(rhythm_model, data_dir, tmp_path):
         assert p["parts"][part]["n"] == 12 - p["per_run"][0]["records_without_beats"]
         assert np.isfinite(p["parts"][part]["values"]).all() and p["parts"][part]["median"] != 0
     assert "What the attention maps cover" in text and "whole-beat reading's share" in text
+    overall = np.mean([r["overall_mean_importance"] for r in p["per_run"]], axis=0)
+    assert f"the most attended lead is {LEADS[int(np.argmax(overall))]} ({overall.max():.1%})" in text
 
 
 def test_report_header_says_when_runs_were_reused():

@@ -388,7 +388,7 @@ def _parts_note(parts: dict) -> list[str]:
         return []
     return ["What the attention maps cover. This model's vectors also carry parts that no attention splits "
             "(their shares by projection, `Prediction.whole_beat_share` and `.rhythm_summary_share`); the lead "
-            "importance above is how the leads' part was split:", "", *lines, ""]
+            "importance below is how the leads' part was split:", "", *lines, ""]
 
 
 def _reading(p: dict) -> list[str]:
@@ -401,10 +401,21 @@ def _reading(p: dict) -> list[str]:
     if p["claims"].get("lead_ii_ranked_higher_for_rhythm_than_morphology") is False:
         text += (" BEAT-Net's lead attention is computed per beat by one pooling query shared by every output, "
                  "before the labels are scored: it cannot differ between labels for the same record, and the "
-                 "per-label maps above differ only because different records carry different labels. What it "
-                 "shows is that the model reads every beat mostly through Lead II (as a clinician reads the "
-                 "rhythm strip), not that it does so *for rhythm*: a label-specific reading would need "
-                 "per-label queries or the attributions.")
+                 "per-label maps above differ only because different records carry different labels.")
+        if r["lead_ii_rank_of_group_mean"] <= CLAIM_TOP:
+            text += (" What it shows is that the model reads every beat mostly through Lead II (as a clinician "
+                     "reads the rhythm strip), not that it does so *for rhythm*: a label-specific reading would "
+                     "need per-label queries or the attributions.")
+    overall = np.mean([run["overall_mean_importance"] for run in p["per_run"]], axis=0)
+    text += (f" Over all test records the most attended lead is {LEADS[int(np.argmax(overall))]} "
+             f"({overall.max():.1%}) and the least {LEADS[int(np.argmin(overall))]} ({overall.min():.1%}), "
+             "against 8.3 % for uniform attention.")
+    whole = (p.get("parts") or {}).get("whole_beat_share")
+    if whole and whole["median"] > 0.5:
+        text += (f" This model's beat vectors are mostly its 12-lead whole-beat reading (median "
+                 f"{whole['median']:.0%}), which no attention splits: the lead attention weighs the smaller "
+                 "part, so a flat lead map here does not mean the leads did not matter (the attributions, "
+                 "which cover both parts, say which did).")
     rho = [g["spearman"]["median"] for g in (r, m) if g.get("spearman") and g["spearman"].get("median") is not None]
     if rho and max(abs(v) for v in rho) < 0.3:
         text += (" The weak agreement between attention and attribution (median Spearman "
