@@ -19,6 +19,7 @@ $BEATNET_MODEL. Needs /usr/bin/chromium (scripts/test.sh installs it).
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import re
@@ -40,9 +41,13 @@ from app import launch  # noqa: E402  (light: no model, no Streamlit import)
 CHROMIUM = "/usr/bin/chromium"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--no-first-run"]
-SAMPLES = ["Atrial fibrillation", "Normal ECG, sinus rhythm", "Complete left bundle branch block",
-           "Sinus tachycardia", "Paced rhythm", "Inferior myocardial infarction", "Sinus bradycardia with left",
-           "Left ventricular hypertrophy with old"]
+
+def sample_titles() -> list[str]:
+    """The gallery's sample titles, in the manifest's order (the app's own list: no copy to go stale)."""
+    with open(ROOT / "sample_ecgs" / "manifest.csv", newline="", encoding="utf-8") as f:
+        return [row["title"] for row in csv.DictReader(f)]
+
+
 TARGET_S = 3.0
 
 TRACE_AND_DIAGNOSIS = """(title) => {
@@ -95,7 +100,7 @@ def bench(url: str, n_samples: int) -> dict:
         page.goto(url)
         page.locator('[data-testid="stSelectbox"]').first.wait_for(timeout=120_000)
         page.close()
-        for name in SAMPLES[:n_samples]:
+        for name in sample_titles()[:n_samples]:
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
             page.goto(url)
             chooser = page.locator('[data-testid="stSelectbox"]').first
