@@ -356,11 +356,11 @@ def write_model_card(result: dict, run_dir, out_path, command: str, training_not
     splits = json.loads((run / "splits.json").read_text())
     summary = config["summary"]
     model_config = saved_model_config(config)
+    pooled = ("; its reading is also added to each beat vector, so lead attention splits the leads' part of it"
+              if model_config.get("whole_beat_pooled") else "")
     whole_beat = (" (each lead also attends to a whole-beat token: a CNN of the same design, with its own "
-                  "weights, reading all 12 leads of the beat at once" if model_config.get("whole_beat_token") else "")
-    if whole_beat:
-        whole_beat += ("; its reading is also added to each beat vector, so lead attention splits the leads' "
-                       "part of it)" if model_config.get("whole_beat_pooled") else ")")
+                  f"weights, reading all 12 leads of the beat at once{pooled})"
+                  if model_config.get("whole_beat_token") else "")
     rhythm_summary = (" The head also reads the record's rate and RR regularity (log mean RR, coefficient of "
                       "variation, RMSSD / mean, longest / shortest interval, from the detected beats), added to "
                       "the beat-pooled record vector; beat attention splits the beats' part of it."

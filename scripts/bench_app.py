@@ -19,7 +19,6 @@ $BEATNET_MODEL. Needs /usr/bin/chromium (scripts/test.sh installs it).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import re
@@ -36,17 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
-from app import launch  # noqa: E402  (light: no model, no Streamlit import)
+from app import launch, samples  # noqa: E402  (light: no model, no Streamlit import)
 
 CHROMIUM = "/usr/bin/chromium"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--no-first-run"]
-
-def sample_titles() -> list[str]:
-    """The gallery's sample titles, in the manifest's order (the app's own list: no copy to go stale)."""
-    with open(ROOT / "sample_ecgs" / "manifest.csv", newline="", encoding="utf-8") as f:
-        return [row["title"] for row in csv.DictReader(f)]
-
 
 TARGET_S = 3.0
 
@@ -100,7 +93,7 @@ def bench(url: str, n_samples: int) -> dict:
         page.goto(url)
         page.locator('[data-testid="stSelectbox"]').first.wait_for(timeout=120_000)
         page.close()
-        for name in sample_titles()[:n_samples]:
+        for name in [row["title"] for row in samples.load_manifest()][:n_samples]:   # the gallery's order
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
             page.goto(url)
             chooser = page.locator('[data-testid="stSelectbox"]').first

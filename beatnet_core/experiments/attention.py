@@ -111,7 +111,7 @@ def attention(data_dir, out_dir="reports", runs_dir="runs/experiments", *, runs=
         "model_labels": per_run[0]["model_labels"], "attribution": attribution, "leads": list(LEADS),
         "test_records": per_run[0]["records"], "min_support": min_support,
         "labels": labels, "groups": groups,
-        "parts": {k: _spearman_summary([v for r in per_run for v in r["parts"].get(k, [])])
+        "parts": {k: _distribution([v for r in per_run for v in r["parts"].get(k, [])])
                   for k in sorted({k for r in per_run for k in r["parts"]})},
         "per_run": [{k: v for k, v in r.items() if k not in ("raw", "parts")} for r in per_run],
         "claims": _claims(groups),
@@ -251,11 +251,11 @@ def _merge(per_run: list[dict]) -> dict:
                      "lead_ii_rank_sd_over_runs": s, "lead_ii_rank_per_run": ranks,
                      "lead_ii_rank_per_record_mean": float(np.mean([r["lead_ii_rank_per_record_mean"] for r in rs])),
                      "top3": [LEADS[j] for j in np.argsort(-mean, kind="stable")[:3]],
-                     "spearman": _spearman_summary(rho)}
+                     "spearman": _distribution(rho)}
     return out
 
 
-def _spearman_summary(values: list[float]) -> dict | None:
+def _distribution(values: list[float]) -> dict | None:
     """Median, quartiles, mean and the values of a list of per-record numbers (Spearman rhos, shares)."""
     if not values:
         return None
@@ -287,7 +287,7 @@ def _groups(per_run: list[dict], labels: dict) -> dict:
         rho = [v for n in names for v in (labels[n]["spearman"] or {}).get("values", [])]
         out[group] = {"labels": names, "lead_ii_rank_of_group_mean": m, "sd_over_runs": s,
                       "lead_ii_rank_mean_over_labels": lm, "lead_ii_rank_mean_over_labels_sd": ls,
-                      "spearman": _spearman_summary(rho)}
+                      "spearman": _distribution(rho)}
     return out
 
 

@@ -23,8 +23,8 @@ clinician reads it, one prior per stage:
    (split by the beat attention) and the summary's (``rhythm_summary_share``);
 4. a multi-label linear head (logits; apply a sigmoid per class).
 
-Both second parts were adopted together in the ninth session (reports/ptbxl.md,
-"Ninth round"): better than the leads-and-beats-only model cross-validated on
+Both second parts were adopted together in the ninth round, tenth session
+(reports/ptbxl.md, "Ninth round"): better than the leads-and-beats-only model cross-validated on
 superdiagnostic and rhythm statements.
 
 Every attention map returned is the tensor of weights that the same forward
